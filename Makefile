@@ -1,0 +1,54 @@
+# sshalive — see README.md. Every target that needs system packages installs
+# them itself (Debian/Ubuntu, via apt-get) when they are missing.
+
+GO      ?= go
+BIN     := bin/sshalive
+DEMO    := testdata/pcaps/seed-serveralive.pcap
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT     := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+
+# Packages: building (cgo + libpcap for live capture), and the real-traffic lab
+# and its tests (OpenSSH client and server, tcpdump, netns/iptables tools).
+BUILD_PKGS := gcc libc6-dev libpcap-dev
+LAB_PKGS   := openssh-server openssh-client tcpdump iproute2 iptables procps perl
+CAPTURE_PKGS := tshark
+
+.PHONY: all demo test build deps test-deps capture-deps captures vet bench clean
+
+all: build
+
+## demo: set up, build, and analyse a bundled capture
+demo: build
+	$(BIN) -r $(DEMO)
+
+## test: set up and run the whole test suite (unit, golden, real-traffic lab)
+test: test-deps
+	$(GO) vet ./...
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	CGO_ENABLED=0 $(GO) test ./analyze/... ./report/...
+	$(GO) test -count=1 ./...
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/sshalive
+
+## captures: regenerate every lab capture in testdata/pcaps and the manifest (root)
+captures: test-deps capture-deps
+	lab/captures.sh
+
+deps:
+	@missing=""; for p in $(BUILD_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing >/dev/null; fi
+
+test-deps: deps
+	@missing=""; for p in $(LAB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing >/dev/null; fi
+
+capture-deps:
+	@missing=""; for p in $(CAPTURE_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing >/dev/null; fi
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./capture/ ./analyze/ ./cmd/sshalive/
+
+clean:
+	rm -rf bin

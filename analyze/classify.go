@@ -1,0 +1,302 @@
+package analyze
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// summarise settles the connection's candidates and returns its summary.
+func (f *flow) summarise() Conn {
+	for d := range f.hasPd {
+		if f.hasPd[d] {
+			f.cands[d] = append(f.cands[d], f.pend[d])
+			f.hasPd[d] = false
+		}
+	}
+	c := Conn{
+		Client: f.client, Server: f.server,
+		FirstSeen: f.first, LastSeen: f.last,
+		Packets: f.packets, Handshake: f.synSeen,
+		End:         f.end,
+		LongestIdle: f.longestIdle,
+	}
+	if c.End.How == "" {
+		c.End = End{How: "open", At: f.last}
+	}
+	for d := range f.hs {
+		c.Banners[d] = f.hs[d].banner.String()
+	}
+	if f.hs[Client].hasKex && f.hs[Server].hasKex {
+		c.Ciphers, c.CipherKnown = negotiateSpecs(f.hs[Client].kex, f.hs[Server].kex)
+	}
+	for _, d := range []Role{Client, Server} {
+		c.SSH = append(c.SSH, f.sshKeepalives(d, c.Ciphers, c.CipherKnown)...)
+		if k, ok := f.tcpKeepalives(d); ok {
+			c.TCP = append(c.TCP, k)
+		}
+	}
+	c.Inferred = f.infer(&c)
+	c.Events = f.evs
+	return c
+}
+
+// accepted is a candidate judged to be a keepalive probe.
+type accepted struct {
+	sshCand
+	kind ProbeKind
+}
+
+// sshKeepalives decides which of d's candidates are keepalive probes.
+//
+// With the handshake captured, sizes are exact: a probe has the size of a
+// keepalive request under the negotiated cipher, and its reply (if any) the
+// size of the matching failure message. Without it, a (probe, reply) size
+// pair must be one some known cipher produces, and recur: one match alone
+// is not evidence.
+func (f *flow) sshKeepalives(d Role, ciphers [2]CipherSpec, known [2]bool) []Keepalives {
+	cands := f.cands[d]
+	if len(cands) == 0 {
+		return nil
+	}
+	var acc []accepted
+	mode := "handshake"
+	if known[d] && known[d.Peer()] {
+		sh := shapes(ciphers[d], ciphers[d.Peer()])
+		for _, c := range cands {
+			var kinds []ProbeKind
+			for _, s := range sh {
+				if s.probe == c.size && (!c.answered || s.reply == c.replySize) {
+					kinds = append(kinds, kindOf(s))
+				}
+			}
+			switch len(kinds) {
+			case 1:
+				acc = append(acc, accepted{c, kinds[0]})
+			case 2:
+				acc = append(acc, accepted{c, KindSSHUnknown})
+			}
+		}
+	} else {
+		mode = "pattern"
+		type pair struct{ probe, reply int }
+		count := map[pair]int{}
+		for _, c := range cands {
+			if c.answered {
+				if _, ok := anyShape(c.size, c.replySize); ok {
+					count[pair{c.size, c.replySize}]++
+				}
+			}
+		}
+		probeOK := map[int]ProbeKind{}
+		for p, n := range count {
+			if n >= 2 {
+				sh, _ := anyShape(p.probe, p.reply)
+				probeOK[p.probe] = kindOf(sh)
+			}
+		}
+		for _, c := range cands {
+			kind, ok := probeOK[c.size]
+			if !ok || c.answered && count[pair{c.size, c.replySize}] < 2 {
+				continue
+			}
+			acc = append(acc, accepted{c, kind})
+		}
+	}
+	// One entry per probe size (normally one per sender).
+	var out []Keepalives
+	bySize := map[int]int{}
+	var groups [][]accepted
+	for _, a := range acc {
+		i, ok := bySize[a.size]
+		if !ok {
+			i = len(groups)
+			bySize[a.size] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], a)
+	}
+	for _, g := range groups {
+		out = append(out, f.keepaliveStats(d, g, mode))
+	}
+	return out
+}
+
+func kindOf(s keepaliveShape) ProbeKind {
+	if s.channel {
+		return KindChannelRequest
+	}
+	return KindGlobalRequest
+}
+
+func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
+	k := Keepalives{Sender: d, Kind: g[0].kind, Probes: len(g), ProbeBytes: g[0].size, Mode: mode,
+		First: g[0].at, Last: g[len(g)-1].at}
+	var intervals, idles, lat []time.Duration
+	replies := map[int]int{}
+	run := 0
+	for i, a := range g {
+		if a.kind != k.Kind {
+			k.Kind = KindSSHUnknown
+		}
+		if i > 0 {
+			intervals = append(intervals, a.at.Sub(g[i-1].at))
+		}
+		if a.idle != unknownIdle {
+			idles = append(idles, a.idle)
+		}
+		label := LabelSSHProbeUnanswered
+		if a.answered {
+			k.Answered++
+			replies[a.replySize]++
+			lat = append(lat, a.latency)
+			label = LabelSSHProbe
+			run = 0
+			f.label(a.replyEv, LabelSSHReply)
+		} else {
+			run++
+			k.LongestUnanswered = max(k.LongestUnanswered, run)
+		}
+		f.label(a.probeEv, label)
+	}
+	k.TrailingUnanswered = run
+	for size, n := range replies {
+		if n > replies[k.ReplyBytes] || n == replies[k.ReplyBytes] && size < k.ReplyBytes {
+			k.ReplyBytes = size
+		}
+	}
+	k.Interval, k.IdleBefore, k.ReplyLatency = newStats(intervals), newStats(idles), newStats(lat)
+	return k
+}
+
+func (f *flow) label(ev int32, l Label) {
+	if ev >= 0 && int(ev) < len(f.evs) {
+		f.evs[ev].Label = l
+	}
+}
+
+func (f *flow) tcpKeepalives(d Role) (Keepalives, bool) {
+	ps := f.tcp[d]
+	if len(ps) == 0 {
+		return Keepalives{}, false
+	}
+	k := Keepalives{Sender: d, Kind: KindTCP, Probes: len(ps), First: ps[0].at, Last: ps[len(ps)-1].at}
+	var intervals, idles []time.Duration
+	sizes := map[int]int{}
+	run := 0
+	for i, p := range ps {
+		sizes[p.bytes]++
+		if i > 0 {
+			intervals = append(intervals, p.at.Sub(ps[i-1].at))
+		}
+		idles = append(idles, p.idle)
+		if p.answered {
+			k.Answered++
+			run = 0
+			f.label(p.ev, LabelTCPProbe)
+		} else {
+			run++
+			k.LongestUnanswered = max(k.LongestUnanswered, run)
+			f.label(p.ev, LabelTCPProbeUnanswered)
+		}
+	}
+	k.TrailingUnanswered = run
+	if sizes[1] > sizes[0] {
+		k.ProbeBytes = 1
+	}
+	k.Interval, k.IdleBefore = newStats(intervals), newStats(idles)
+	return k, true
+}
+
+func secs(d time.Duration) int {
+	return int(math.Round(d.Seconds()))
+}
+
+func intp(v int) *int { return &v }
+
+// infer derives the settings the probes imply.
+func (f *flow) infer(c *Conn) Inferred {
+	var inf Inferred
+	serverVer := ""
+	major, minor, isOpenSSH := 0, 0, false
+	if b := f.hs[Server].banner; b.Proto != "" {
+		serverVer = b.Software
+		major, minor, isOpenSSH = b.OpenSSHVersion()
+	}
+	for _, k := range c.SSH {
+		if k.IdleBefore.N == 0 {
+			continue
+		}
+		period := k.IdleBefore.Median
+		if k.Answered > 0 && k.Interval.N > 0 && k.Interval.Median < period {
+			period = k.Interval.Median
+		}
+		v := max(1, secs(period))
+		switch k.Sender {
+		case Client:
+			if inf.ServerAliveInterval == nil {
+				inf.ServerAliveInterval = intp(v)
+			}
+		case Server:
+			if inf.ClientAliveInterval != nil {
+				break
+			}
+			switch {
+			case isOpenSSH && major == 9 && minor >= 2 && minor <= 4:
+				half := max(1, int(math.Round(period.Seconds()/2)))
+				inf.ClientAliveInterval = intp(half)
+				inf.Notes = append(inf.Notes, fmt.Sprintf("%s probes every ~2×ClientAliveInterval (whole-second bug fixed in 9.5): %.1f s on the wire → ClientAliveInterval %d", serverVer, period.Seconds(), half))
+			case isOpenSSH:
+				inf.ClientAliveInterval = intp(v)
+			default:
+				inf.ClientAliveInterval = intp(v)
+				if serverVer == "" {
+					inf.Notes = append(inf.Notes, fmt.Sprintf("server version unknown (no handshake): if it is sshd 9.2–9.4, which probes at twice the setting, ClientAliveInterval is %d", max(1, int(math.Round(period.Seconds()/2)))))
+				}
+			}
+		}
+		// CountMax: the prober closed about one interval after a run of
+		// unanswered probes that its peer's TCP stack still acknowledged.
+		if k.TrailingUnanswered > 0 && c.End.How != "open" && c.End.By == k.Sender {
+			after := c.End.At.Sub(k.Last)
+			if after >= period/2 && after <= period*3/2+time.Second {
+				n := intp(k.TrailingUnanswered)
+				if k.Sender == Client {
+					inf.ServerAliveCountMax = n
+				} else {
+					inf.ClientAliveCountMax = n
+				}
+			}
+		}
+	}
+	for _, k := range c.TCP {
+		if k.Answered > 0 {
+			if t := firstAnsweredIdle(f.tcp[k.Sender]); t > 0 {
+				inf.TCPKeepaliveTime = intp(max(1, secs(t)))
+			}
+		} else if k.IdleBefore.N > 0 {
+			inf.TCPKeepaliveTime = intp(max(1, secs(f.tcp[k.Sender][0].idle)))
+		}
+		if k.TrailingUnanswered >= 2 {
+			ps := f.tcp[k.Sender]
+			var gaps []time.Duration
+			for i := len(ps) - k.TrailingUnanswered + 1; i < len(ps); i++ {
+				gaps = append(gaps, ps[i].at.Sub(ps[i-1].at))
+			}
+			inf.TCPKeepaliveIntvl = intp(max(1, secs(newStats(gaps).Median)))
+		}
+		if k.TrailingUnanswered > 0 && c.End.How == "rst" && c.End.By == k.Sender {
+			inf.TCPKeepaliveProbes = intp(k.TrailingUnanswered)
+		}
+	}
+	return inf
+}
+
+func firstAnsweredIdle(ps []tcpProbe) time.Duration {
+	for _, p := range ps {
+		if p.answered {
+			return p.idle
+		}
+	}
+	return 0
+}

@@ -1,0 +1,234 @@
+package analyze
+
+import (
+	"net/netip"
+	"time"
+)
+
+// dirState is what one direction of a connection has shown.
+type dirState struct {
+	seen     bool
+	hasNext  bool
+	next     uint32 // sequence number after the highest byte (SYN/FIN count one)
+	ack      uint32 // last acknowledgment number sent
+	hasAck   bool
+	window   uint16
+	lastSeg  time.Time
+	lastData time.Time // last segment carrying new payload
+	dataSeen bool
+	fin      bool
+}
+
+// unknownIdle marks a candidate seen before the peer sent anything in a
+// capture that started mid-connection: the silence before it is unknown.
+const unknownIdle = time.Duration(-1)
+
+// sshCand is a segment that may be an SSH keepalive probe: small, new data
+// after the peer was silent. Whether it is one is decided when the
+// connection is summarised, from its size, its reply and its siblings.
+type sshCand struct {
+	at        time.Time
+	size      int
+	idle      time.Duration
+	answered  bool
+	replySize int
+	latency   time.Duration
+	probeEv   int32
+	replyEv   int32
+}
+
+type tcpProbe struct {
+	at       time.Time
+	bytes    int
+	idle     time.Duration // since the prober last heard from its peer
+	answered bool
+	ev       int32
+}
+
+type flow struct {
+	order          int64
+	client, server netip.AddrPort
+	byPort         bool // orientation from the SSH port (no SYN seen)
+	guessed        bool // orientation guessed from port order; a banner may fix it
+	first, last    time.Time
+	packets        int
+	synSeen        bool
+	longestIdle    time.Duration
+
+	dir [2]dirState
+	hs  [2]handshake
+
+	pend  [2]sshCand
+	hasPd [2]bool
+	cands [2][]sshCand
+
+	tcpPend   [2]int // index+1 into tcp[d] of the probe awaiting its ACK
+	tcp       [2][]tcpProbe
+	lastHeard [2]time.Time // last segment each end received from its peer
+
+	end End
+
+	events bool
+	evs    []Event
+}
+
+func (f *flow) closed() bool {
+	return f.end.How == "rst" || (f.dir[0].fin && f.dir[1].fin)
+}
+
+func seqLess(a, b uint32) bool { return int32(a-b) < 0 }
+
+func (f *flow) observe(seg Segment) {
+	d := Client
+	if seg.Src != f.client {
+		d = Server
+	}
+	if f.packets > 0 {
+		if gap := seg.At.Sub(f.last); gap > f.longestIdle {
+			f.longestIdle = gap
+		}
+	}
+	f.packets++
+	if seg.At.After(f.last) {
+		f.last = seg.At
+	}
+	ev := int32(-1)
+	if f.events {
+		ev = int32(len(f.evs))
+		f.evs = append(f.evs, Event{At: seg.At, From: d, Seq: seg.Seq, Ack: seg.Ack, Flags: seg.Flags, Window: seg.Window, PayloadLen: seg.PayloadLen})
+	}
+	ds, ps := &f.dir[d], &f.dir[d.Peer()]
+	fl := seg.Flags
+
+	if fl.Has(FlagSYN) {
+		f.synSeen = true
+		ds.next, ds.hasNext = seg.Seq+1, true
+		f.hs[d].start(seg.Seq + 1)
+	}
+	if fl&(FlagFIN|FlagRST) != 0 && f.end.How == "" {
+		f.end = End{How: "fin", By: d, At: seg.At}
+		if fl.Has(FlagRST) {
+			f.end.How = "rst"
+		}
+	}
+
+	// TCP keepalive: 0 or 1 byte at next-1, nothing else (FACTS §1, §4).
+	plain := fl&(FlagSYN|FlagFIN|FlagRST) == 0 && fl.Has(FlagACK)
+	label := LabelNone
+	if plain && ds.hasNext && seg.PayloadLen <= 1 && seg.Seq == ds.next-1 &&
+		seg.At.Sub(ds.lastSeg) >= tcpProbeMinGap && (!ps.hasAck || ps.ack == ds.next) {
+		if ps.seen && ps.window == 0 {
+			label = LabelWindowProbe
+		} else {
+			label = LabelTCPProbe
+			idle := time.Duration(0)
+			if !f.lastHeard[d].IsZero() {
+				idle = seg.At.Sub(f.lastHeard[d])
+			}
+			f.tcp[d] = append(f.tcp[d], tcpProbe{at: seg.At, bytes: seg.PayloadLen, idle: idle, ev: ev})
+			f.tcpPend[d] = len(f.tcp[d])
+		}
+	} else if plain && seg.PayloadLen == 0 && f.tcpPend[d.Peer()] > 0 && seg.Ack == ps.next &&
+		(!ds.hasNext || seg.Seq == ds.next) {
+		p := &f.tcp[d.Peer()][f.tcpPend[d.Peer()]-1]
+		if seg.At.Sub(p.at) <= replyWindow*2 {
+			p.answered = true
+			label = LabelTCPProbeAck
+		}
+		f.tcpPend[d.Peer()] = 0
+	}
+
+	// New payload bytes, counting retransmitted ones once.
+	newBytes := 0
+	if label == LabelNone && seg.PayloadLen > 0 {
+		end := seg.Seq + uint32(seg.PayloadLen)
+		switch {
+		case !ds.hasNext || !seqLess(ds.next, seg.Seq) && seqLess(ds.next, end) || seqLess(ds.next, seg.Seq):
+			start := seg.Seq
+			if ds.hasNext && seqLess(seg.Seq, ds.next) {
+				start = ds.next
+			}
+			newBytes = int(end - start)
+			ds.next, ds.hasNext = end, true
+		default:
+			label = LabelRetransmission
+		}
+		if f.hs[d].state < hsEncrypted {
+			f.hs[d].feed(seg.Seq, seg.Payload, seg.PayloadLen, len(seg.Payload) == seg.PayloadLen)
+			if f.guessed && f.hs[d].banner.Proto != "" && d == Client && f.hs[Server].banner.Proto == "" && !f.synSeen {
+				// The first banner on a connection of unknown orientation
+				// comes from the server.
+				f.swap()
+				d, ds, ps = Server, &f.dir[Server], &f.dir[Client]
+			}
+		}
+	} else if !ds.hasNext {
+		ds.next, ds.hasNext = seg.Seq, true
+	}
+	if fl.Has(FlagFIN) {
+		end := seg.Seq + uint32(seg.PayloadLen) + 1
+		if !seqLess(end, ds.next) {
+			ds.next = end
+		}
+		ds.fin = true
+	}
+	if fl.Has(FlagACK) {
+		ds.ack, ds.hasAck = seg.Ack, true
+	}
+	ds.window = seg.Window
+	ds.seen = true
+	ds.lastSeg = seg.At
+	f.lastHeard[d.Peer()] = seg.At
+	if f.events {
+		f.evs[ev].Label = label
+	}
+	if newBytes > 0 {
+		f.onData(d, seg.At, newBytes, ev)
+		ds.lastData, ds.dataSeen = seg.At, true
+	}
+}
+
+// swap exchanges the roles of the two ends (orientation was a guess).
+func (f *flow) swap() {
+	f.client, f.server = f.server, f.client
+	f.dir[0], f.dir[1] = f.dir[1], f.dir[0]
+	f.hs[0], f.hs[1] = f.hs[1], f.hs[0]
+	f.lastHeard[0], f.lastHeard[1] = f.lastHeard[1], f.lastHeard[0]
+	for i := range f.evs {
+		f.evs[i].From = f.evs[i].From.Peer()
+	}
+	f.guessed = false
+}
+
+// onData tracks SSH probe candidates: a small segment after the peer's
+// silence, and the first data the peer sends back.
+func (f *flow) onData(d Role, at time.Time, n int, ev int32) {
+	p := d.Peer()
+	if f.hasPd[p] {
+		c := f.pend[p]
+		if lat := at.Sub(c.at); lat <= replyWindow {
+			c.answered, c.replySize, c.latency, c.replyEv = true, n, lat, ev
+		}
+		f.cands[p] = append(f.cands[p], c)
+		f.hasPd[p] = false
+	}
+	if f.hasPd[d] {
+		f.cands[d] = append(f.cands[d], f.pend[d]) // sent again before any reply
+		f.hasPd[d] = false
+	}
+	if n > maxProbeBytes || f.hs[d].started && f.hs[d].state < hsEncrypted {
+		return
+	}
+	idle := unknownIdle
+	switch {
+	case f.dir[p].dataSeen:
+		idle = at.Sub(f.dir[p].lastData)
+	case f.synSeen:
+		idle = at.Sub(f.first)
+	}
+	if idle != unknownIdle && idle < minIdle {
+		return
+	}
+	f.pend[d] = sshCand{at: at, size: n, idle: idle, probeEv: ev, replyEv: -1}
+	f.hasPd[d] = true
+}

@@ -1,0 +1,283 @@
+package analyze
+
+import (
+	"encoding/binary"
+	"strconv"
+	"strings"
+)
+
+// SSH message numbers used here (RFC 4253, 4254).
+const (
+	msgKexInit = 20
+	msgNewKeys = 21
+)
+
+// Payload sizes of the keepalive messages and their replies (FACTS §3.1).
+const (
+	payloadGlobalKeepalive  = 27 // SSH_MSG_GLOBAL_REQUEST "keepalive@openssh.com", want_reply=1
+	payloadChannelKeepalive = 31 // SSH_MSG_CHANNEL_REQUEST recipient, "keepalive@openssh.com", want_reply=1
+	payloadRequestFailure   = 1  // SSH_MSG_REQUEST_FAILURE
+	payloadChannelFailure   = 5  // SSH_MSG_CHANNEL_FAILURE recipient
+)
+
+// Limits on the clear-text handshake we buffer, so hostile bytes cannot make
+// a connection's state grow without bound.
+const (
+	maxBannerBytes    = 8 << 10  // pre-banner lines plus the version line
+	maxHandshakeBuf   = 64 << 10 // one clear-text packet being reassembled
+	maxClearPacketLen = 35000    // RFC 4253 §6.1 minimum every implementation must accept; KEXINITs are far smaller
+)
+
+// CipherSpec is the packet protection negotiated for one direction: what the
+// on-wire size of an SSH message depends on.
+type CipherSpec struct {
+	Cipher      string `json:"cipher"`
+	MAC         string `json:"mac,omitempty"`
+	Compression string `json:"compression,omitempty"`
+	block       int
+	tag         int
+	aad         int // 4 when the length field is outside the padding computation (AEAD, -etm)
+}
+
+// cipherBlock gives the block size used for padding; 0 means unknown.
+func cipherBlock(name string) (block int, aead bool) {
+	switch name {
+	case "chacha20-poly1305@openssh.com":
+		return 8, true
+	case "aes128-gcm@openssh.com", "aes256-gcm@openssh.com":
+		return 16, true
+	case "aes128-ctr", "aes192-ctr", "aes256-ctr", "aes128-cbc", "aes192-cbc", "aes256-cbc",
+		"rijndael-cbc@lysator.liu.se", "twofish-cbc", "twofish128-cbc", "twofish256-cbc",
+		"serpent128-cbc", "serpent256-cbc":
+		return 16, false
+	case "3des-cbc", "3des-ctr", "blowfish-cbc", "blowfish-ctr", "cast128-cbc", "arcfour", "arcfour128", "arcfour256", "none":
+		return 8, false
+	}
+	return 0, false
+}
+
+// macLen gives the MAC length in bytes and whether it is encrypt-then-MAC; ok
+// is false for an unknown MAC.
+func macLen(name string) (n int, etm, ok bool) {
+	base, etm := strings.CutSuffix(name, "-etm@openssh.com")
+	switch base {
+	case "hmac-sha2-256":
+		return 32, etm, true
+	case "hmac-sha2-512":
+		return 64, etm, true
+	case "hmac-sha1", "hmac-ripemd160", "hmac-ripemd160@openssh.com":
+		return 20, etm, true
+	case "hmac-sha1-96", "hmac-md5-96":
+		return 12, etm, true
+	case "hmac-md5":
+		return 16, etm, true
+	case "umac-64@openssh.com", "umac-64":
+		return 8, etm, true
+	case "umac-128@openssh.com", "umac-128":
+		return 16, etm, true
+	case "none":
+		return 0, false, true
+	}
+	return 0, false, false
+}
+
+// NewCipherSpec returns the spec for a cipher and MAC; ok is false when either
+// is unknown, or compression makes sizes unpredictable.
+func NewCipherSpec(cipher, mac, compression string) (CipherSpec, bool) {
+	s := CipherSpec{Cipher: cipher, Compression: compression}
+	block, aead := cipherBlock(cipher)
+	if block == 0 {
+		return s, false
+	}
+	s.block = block
+	if aead {
+		s.tag, s.aad = 16, 4
+	} else {
+		n, etm, ok := macLen(mac)
+		if !ok {
+			return s, false
+		}
+		s.MAC, s.tag = mac, n
+		if etm {
+			s.aad = 4
+		}
+	}
+	if compression != "" && compression != "none" {
+		return s, false // zlib changes every size (FACTS §3.6)
+	}
+	return s, true
+}
+
+// WireSize is the TCP payload a single SSH packet with the given payload
+// length occupies (FACTS §3.6: minimal deterministic padding).
+func (s CipherSpec) WireSize(payload int) int {
+	l := 5 + payload - s.aad
+	pad := s.block - l%s.block
+	if pad < 4 {
+		pad += s.block
+	}
+	return 5 + payload + pad + s.tag
+}
+
+// knownSpecs are the cipher/MAC pairs OpenSSH and common peers negotiate; with
+// no handshake in the capture, probe/reply sizes are matched against these.
+var knownSpecs = func() []CipherSpec {
+	var out []CipherSpec
+	for _, c := range []string{"chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com"} {
+		s, _ := NewCipherSpec(c, "", "none")
+		out = append(out, s)
+	}
+	for _, c := range []string{"aes128-ctr", "3des-cbc"} {
+		for _, m := range []string{"umac-64-etm@openssh.com", "umac-128-etm@openssh.com", "hmac-sha2-256-etm@openssh.com",
+			"hmac-sha2-512-etm@openssh.com", "hmac-sha1-etm@openssh.com", "umac-64@openssh.com", "umac-128@openssh.com",
+			"hmac-sha2-256", "hmac-sha2-512", "hmac-sha1", "hmac-md5", "hmac-sha1-96", "hmac-md5-96"} {
+			s, _ := NewCipherSpec(c, m, "none")
+			out = append(out, s)
+		}
+	}
+	return out
+}()
+
+// keepaliveShape is one probe/reply size pair a keepalive mechanism produces.
+type keepaliveShape struct {
+	probe, reply int
+	channel      bool // channel request (sshd with an open channel), else global request
+}
+
+// shapes returns the probe/reply pairs for a sender whose packets use send and
+// whose peer answers with recv.
+func shapes(send, recv CipherSpec) [2]keepaliveShape {
+	return [2]keepaliveShape{
+		{probe: send.WireSize(payloadGlobalKeepalive), reply: recv.WireSize(payloadRequestFailure)},
+		{probe: send.WireSize(payloadChannelKeepalive), reply: recv.WireSize(payloadChannelFailure), channel: true},
+	}
+}
+
+// anyShape reports whether (probe, reply) is a keepalive pair under some known
+// cipher, assuming both directions negotiated the same one (OpenSSH's
+// proposals are symmetric).
+func anyShape(probe, reply int) (keepaliveShape, bool) {
+	for _, s := range knownSpecs {
+		for _, sh := range shapes(s, s) {
+			if sh.probe == probe && sh.reply == reply {
+				return sh, true
+			}
+		}
+	}
+	return keepaliveShape{}, false
+}
+
+// Banner is a parsed SSH identification string ("SSH-2.0-OpenSSH_9.2p1 Debian-2").
+type Banner struct {
+	Proto    string // "2.0", "1.99", "1.5"
+	Software string // "OpenSSH_9.2p1"
+	Comment  string
+}
+
+func parseBanner(line string) (Banner, bool) {
+	rest, ok := strings.CutPrefix(line, "SSH-")
+	if !ok {
+		return Banner{}, false
+	}
+	proto, sw, ok := strings.Cut(rest, "-")
+	if !ok {
+		return Banner{}, false
+	}
+	sw, comment, _ := strings.Cut(sw, " ")
+	return Banner{Proto: proto, Software: sw, Comment: comment}, true
+}
+
+// OpenSSHVersion returns major and minor of an OpenSSH banner's software
+// version ("OpenSSH_9.2p1" → 9, 2); ok is false for other software.
+func (b Banner) OpenSSHVersion() (major, minor int, ok bool) {
+	v, found := strings.CutPrefix(b.Software, "OpenSSH_")
+	if !found {
+		return 0, 0, false
+	}
+	maj, rest, found := strings.Cut(v, ".")
+	if !found {
+		return 0, 0, false
+	}
+	end := 0
+	for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+		end++
+	}
+	a, err1 := strconv.Atoi(maj)
+	b2, err2 := strconv.Atoi(rest[:end])
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return a, b2, true
+}
+
+func (b Banner) String() string {
+	if b.Proto == "" {
+		return ""
+	}
+	s := "SSH-" + b.Proto + "-" + b.Software
+	if b.Comment != "" {
+		s += " " + b.Comment
+	}
+	return s
+}
+
+// kexInit holds the algorithm name-lists of an SSH_MSG_KEXINIT.
+type kexInit struct {
+	ciphers [2][]string // client→server, server→client
+	macs    [2][]string
+	comp    [2][]string
+}
+
+// parseKexInit parses a KEXINIT payload (starting with the message byte).
+func parseKexInit(p []byte) (kexInit, bool) {
+	var k kexInit
+	if len(p) < 17 || p[0] != msgKexInit {
+		return k, false
+	}
+	p = p[17:]
+	var lists [10][]string
+	for i := range lists {
+		if len(p) < 4 {
+			return k, false
+		}
+		n := binary.BigEndian.Uint32(p)
+		p = p[4:]
+		if uint64(n) > uint64(len(p)) {
+			return k, false
+		}
+		if n > 0 {
+			lists[i] = strings.Split(string(p[:n]), ",")
+		}
+		p = p[n:]
+	}
+	k.ciphers = [2][]string{lists[2], lists[3]}
+	k.macs = [2][]string{lists[4], lists[5]}
+	k.comp = [2][]string{lists[6], lists[7]}
+	return k, true
+}
+
+// negotiate picks the first client algorithm the server also offers (RFC 4253 §7.1).
+func negotiate(client, server []string) string {
+	for _, c := range client {
+		for _, s := range server {
+			if c == s {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// negotiateSpecs derives both directions' CipherSpecs from the two KEXINITs.
+func negotiateSpecs(c, s kexInit) (specs [2]CipherSpec, ok [2]bool) {
+	for d := 0; d < 2; d++ {
+		cipher := negotiate(c.ciphers[d], s.ciphers[d])
+		mac := ""
+		if _, aead := cipherBlock(cipher); !aead {
+			mac = negotiate(c.macs[d], s.macs[d])
+		}
+		comp := negotiate(c.comp[d], s.comp[d])
+		specs[d], ok[d] = NewCipherSpec(cipher, mac, comp)
+	}
+	return specs, ok
+}

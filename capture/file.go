@@ -1,0 +1,155 @@
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Errors a caller may branch on.
+var (
+	ErrNotCapture          = errors.New("not a pcap or pcapng file")
+	ErrEmpty               = errors.New("empty file")
+	ErrUnsupportedLinkType = errors.New("unsupported link type")
+	// ErrTruncated marks input that ends in the middle of a packet or block:
+	// everything before it was read.
+	ErrTruncated = errors.New("file truncated mid-packet")
+)
+
+// Source yields raw packets. The data returned by ReadPacket is valid until
+// the next call.
+type Source interface {
+	ReadPacket() ([]byte, gopacket.CaptureInfo, error)
+	LinkType() layers.LinkType
+	Close() error
+}
+
+type zeroCopyReader interface {
+	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	LinkType() layers.LinkType
+}
+
+// File is an offline capture: pcap or pcapng, optionally gzip-compressed.
+type File struct {
+	name   string
+	r      zeroCopyReader
+	closer io.Closer
+	format string
+	count  int64
+}
+
+// Format is "pcap" or "pcapng" (with "+gzip" when compressed).
+func (f *File) Format() string { return f.format }
+
+// Name is the path given to OpenFile ("-" for stdin).
+func (f *File) Name() string { return f.name }
+
+// LinkType is the capture's link type (of the first interface for pcapng).
+func (f *File) LinkType() layers.LinkType { return f.r.LinkType() }
+
+// Close closes the underlying file.
+func (f *File) Close() error {
+	if f.closer != nil {
+		return f.closer.Close()
+	}
+	return nil
+}
+
+// ReadPacket returns the next packet. It returns io.EOF at a clean end and
+// an error wrapping ErrTruncated when the file ends inside a record.
+func (f *File) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
+	data, ci, err := f.r.ZeroCopyReadPacketData()
+	switch {
+	case err == nil:
+		f.count++
+		return data, ci, nil
+	case errors.Is(err, io.EOF):
+		return nil, ci, io.EOF
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, ci, fmt.Errorf("after packet %d: %w", f.count, ErrTruncated)
+	}
+	return nil, ci, fmt.Errorf("after packet %d: %w", f.count, err)
+}
+
+// OpenFile opens a capture file; "-" reads standard input (stdin is used
+// only then). Compression and format are sniffed from the first bytes.
+func OpenFile(name string, stdin io.Reader) (*File, error) {
+	var rc io.ReadCloser
+	if name == "-" {
+		rc = io.NopCloser(stdin)
+	} else {
+		fh, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		rc = fh
+	}
+	f, err := newFile(name, rc)
+	if err != nil {
+		rc.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func newFile(name string, rc io.ReadCloser) (*File, error) {
+	br := bufio.NewReaderSize(rc, 1<<16)
+	magic, err := br.Peek(4)
+	if len(magic) == 0 {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		return nil, ErrEmpty
+	}
+	f := &File{name: name, closer: rc}
+	var r io.Reader = br
+	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		zbr := bufio.NewReaderSize(zr, 1<<16)
+		if magic, err = zbr.Peek(4); len(magic) < 4 {
+			if len(magic) == 0 && (err == nil || errors.Is(err, io.EOF)) {
+				return nil, fmt.Errorf("gzip: %w", ErrEmpty)
+			}
+			return nil, fmt.Errorf("gzip: %w", ErrNotCapture)
+		}
+		r, f.format = zbr, "+gzip"
+	}
+	if len(magic) < 4 {
+		return nil, ErrNotCapture
+	}
+	switch binary.LittleEndian.Uint32(magic) {
+	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
+		pr, err := pcapgo.NewReader(r)
+		if err != nil {
+			return nil, headerErr("pcap", err)
+		}
+		f.r, f.format = pr, "pcap"+f.format
+	case 0x0a0d0d0a:
+		nr, err := pcapgo.NewNgReader(r, pcapgo.NgReaderOptions{})
+		if err != nil {
+			return nil, headerErr("pcapng", err)
+		}
+		f.r, f.format = nr, "pcapng"+f.format
+	default:
+		return nil, ErrNotCapture
+	}
+	return f, nil
+}
+
+func headerErr(format string, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s header: %w", format, ErrTruncated)
+	}
+	return fmt.Errorf("corrupt %s header: %w", format, err)
+}

@@ -1,0 +1,260 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/sshalive/sshalive/analyze"
+)
+
+// Version of the JSON Lines contract; fields are only ever added.
+const Version = 1
+
+// timeFormat is RFC 3339 UTC with exactly 6 fraction digits.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+type jsonTime time.Time
+
+func (t jsonTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format(timeFormat) + `"`), nil
+}
+
+// jsonStats are durations in seconds, rounded to the microsecond.
+type jsonStats struct {
+	Median float64 `json:"median"`
+	P25    float64 `json:"p25"`
+	P75    float64 `json:"p75"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+}
+
+func round6(d time.Duration) float64 { return math.Round(d.Seconds()*1e6) / 1e6 }
+
+func statsJSON(s analyze.Stats) *jsonStats {
+	if s.N == 0 {
+		return nil
+	}
+	return &jsonStats{Median: round6(s.Median), P25: round6(s.P25), P75: round6(s.P75), Min: round6(s.Min), Max: round6(s.Max)}
+}
+
+// JSONKeepalives is one sender's keepalives of one kind.
+type JSONKeepalives struct {
+	Sender             string     `json:"sender"`
+	Kind               string     `json:"kind"`
+	Probes             int        `json:"probes"`
+	Answered           int        `json:"answered"`
+	ProbeBytes         int        `json:"probe_bytes"`
+	ReplyBytes         int        `json:"reply_bytes"`
+	Interval           *jsonStats `json:"interval_s"`
+	IdleBefore         *jsonStats `json:"idle_before_s"`
+	ReplyLatency       *jsonStats `json:"reply_latency_s"`
+	LongestUnanswered  int        `json:"longest_unanswered_run"`
+	TrailingUnanswered int        `json:"trailing_unanswered"`
+	First              jsonTime   `json:"first"`
+	Last               jsonTime   `json:"last"`
+	Detection          string     `json:"detection,omitempty"`
+}
+
+// JSONEnd says how the connection ended.
+type JSONEnd struct {
+	How string    `json:"how"`
+	By  string    `json:"by"`
+	At  *jsonTime `json:"at"`
+}
+
+// JSONInferred holds the settings the capture implies; null = cannot tell.
+type JSONInferred struct {
+	ServerAliveInterval *int     `json:"ServerAliveInterval"`
+	ServerAliveCountMax *int     `json:"ServerAliveCountMax"`
+	ClientAliveInterval *int     `json:"ClientAliveInterval"`
+	ClientAliveCountMax *int     `json:"ClientAliveCountMax"`
+	TCPKeepaliveTime    *int     `json:"tcp_keepalive_time_s"`
+	TCPKeepaliveIntvl   *int     `json:"tcp_keepalive_intvl_s"`
+	TCPKeepaliveProbes  *int     `json:"tcp_keepalive_probes"`
+	Notes               []string `json:"notes"`
+}
+
+// JSONCipher is the negotiated protection per direction.
+type JSONCipher struct {
+	ClientToServer string `json:"client_to_server"`
+	ServerToClient string `json:"server_to_client"`
+}
+
+// JSONConn is one connection record ("type":"connection").
+type JSONConn struct {
+	Type          string           `json:"type"`
+	Client        string           `json:"client"`
+	Server        string           `json:"server"`
+	FirstSeen     jsonTime         `json:"first_seen"`
+	LastSeen      jsonTime         `json:"last_seen"`
+	Packets       int              `json:"packets"`
+	Handshake     bool             `json:"handshake"`
+	ClientBanner  string           `json:"client_banner"`
+	ServerBanner  string           `json:"server_banner"`
+	Cipher        *JSONCipher      `json:"cipher"`
+	SSHKeepalives []JSONKeepalives `json:"ssh_keepalives"`
+	TCPKeepalives []JSONKeepalives `json:"tcp_keepalives"`
+	End           JSONEnd          `json:"end"`
+	Inferred      JSONInferred     `json:"inferred"`
+	LongestIdle   float64          `json:"longest_idle_s"`
+	Evicted       bool             `json:"evicted"`
+	Explanation   []string         `json:"explanation"`
+}
+
+// JSONSummary is the last record of a run ("type":"summary").
+type JSONSummary struct {
+	Type        string   `json:"type"`
+	Version     int      `json:"version"`
+	Files       []string `json:"files"`
+	Packets     int64    `json:"packets"`
+	TCPSegments int64    `json:"tcp_segments"`
+	Malformed   int64    `json:"malformed"`
+	Connections int      `json:"connections"`
+	Evicted     int      `json:"evicted"`
+	Truncated   bool     `json:"truncated"`
+	Errors      []string `json:"errors"`
+}
+
+// Totals are the counters of a run that the Summary does not know.
+type Totals struct {
+	Files     []string
+	Packets   int64
+	Malformed int64
+	Truncated bool
+	Errors    []string
+}
+
+func keepalivesJSON(ks []analyze.Keepalives) []JSONKeepalives {
+	out := make([]JSONKeepalives, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, JSONKeepalives{
+			Sender: k.Sender.String(), Kind: k.Kind.String(), Probes: k.Probes, Answered: k.Answered,
+			ProbeBytes: k.ProbeBytes, ReplyBytes: k.ReplyBytes,
+			Interval: statsJSON(k.Interval), IdleBefore: statsJSON(k.IdleBefore), ReplyLatency: statsJSON(k.ReplyLatency),
+			LongestUnanswered: k.LongestUnanswered, TrailingUnanswered: k.TrailingUnanswered,
+			First: jsonTime(k.First), Last: jsonTime(k.Last), Detection: k.Mode,
+		})
+	}
+	return out
+}
+
+// ConnJSON converts one connection to its JSON record.
+func ConnJSON(c analyze.Conn) JSONConn {
+	j := JSONConn{
+		Type: "connection", Client: c.Client.String(), Server: c.Server.String(),
+		FirstSeen: jsonTime(c.FirstSeen), LastSeen: jsonTime(c.LastSeen), Packets: c.Packets,
+		Handshake: c.Handshake, ClientBanner: c.Banners[analyze.Client], ServerBanner: c.Banners[analyze.Server],
+		SSHKeepalives: keepalivesJSON(c.SSH), TCPKeepalives: keepalivesJSON(c.TCP),
+		End:         JSONEnd{How: c.End.How},
+		LongestIdle: round6(c.LongestIdle),
+		Evicted:     c.Evicted,
+		Explanation: Sentences(c),
+	}
+	if c.CipherKnown[0] && c.CipherKnown[1] {
+		j.Cipher = &JSONCipher{ClientToServer: cipherName(c.Ciphers[0]), ServerToClient: cipherName(c.Ciphers[1])}
+	}
+	if c.End.How != "open" {
+		j.End.By = c.End.By.String()
+		at := jsonTime(c.End.At)
+		j.End.At = &at
+	}
+	inf := c.Inferred
+	j.Inferred = JSONInferred{
+		ServerAliveInterval: inf.ServerAliveInterval, ServerAliveCountMax: inf.ServerAliveCountMax,
+		ClientAliveInterval: inf.ClientAliveInterval, ClientAliveCountMax: inf.ClientAliveCountMax,
+		TCPKeepaliveTime: inf.TCPKeepaliveTime, TCPKeepaliveIntvl: inf.TCPKeepaliveIntvl, TCPKeepaliveProbes: inf.TCPKeepaliveProbes,
+		Notes: inf.Notes,
+	}
+	if j.Inferred.Notes == nil {
+		j.Inferred.Notes = []string{}
+	}
+	return j
+}
+
+// JSON writes one line per connection, then the summary line.
+func JSON(w io.Writer, s analyze.Summary, t Totals) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, c := range s.Conns {
+		if err := enc.Encode(ConnJSON(c)); err != nil {
+			return err
+		}
+	}
+	files, errs := t.Files, t.Errors
+	if files == nil {
+		files = []string{}
+	}
+	if errs == nil {
+		errs = []string{}
+	}
+	return enc.Encode(JSONSummary{
+		Type: "summary", Version: Version, Files: files, Packets: t.Packets, TCPSegments: s.Segments,
+		Malformed: t.Malformed, Connections: len(s.Conns), Evicted: s.Evicted, Truncated: t.Truncated, Errors: errs,
+	})
+}
+
+// Events writes each connection's labelled packet timeline in tcpdump's
+// style, connections in order, packets in capture order.
+func Events(w io.Writer, s analyze.Summary) error {
+	for _, c := range s.Conns {
+		var b strings.Builder
+		for _, e := range c.Events {
+			b.Reset()
+			src, dst := c.Client, c.Server
+			if e.From == analyze.Server {
+				src, dst = dst, src
+			}
+			b.WriteString(e.At.UTC().Format("15:04:05.000000"))
+			b.WriteString(" ")
+			b.WriteString(src.String())
+			b.WriteString(" > ")
+			b.WriteString(dst.String())
+			b.WriteString(": Flags [")
+			b.WriteString(e.Flags.String())
+			b.WriteString("], seq ")
+			if e.PayloadLen > 0 {
+				writeUint(&b, uint64(e.Seq))
+				b.WriteString(":")
+				writeUint(&b, uint64(e.Seq+uint32(e.PayloadLen)))
+			} else {
+				writeUint(&b, uint64(e.Seq))
+			}
+			if e.Flags.Has(analyze.FlagACK) {
+				b.WriteString(", ack ")
+				writeUint(&b, uint64(e.Ack))
+			}
+			b.WriteString(", win ")
+			writeUint(&b, uint64(e.Window))
+			b.WriteString(", length ")
+			writeUint(&b, uint64(e.PayloadLen))
+			if e.Label != analyze.LabelNone {
+				b.WriteString("  <- ")
+				b.WriteString(e.From.String())
+				b.WriteString(" ")
+				b.WriteString(e.Label.String())
+			}
+			b.WriteString("\n")
+			if _, err := io.WriteString(w, b.String()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeUint(b *strings.Builder, v uint64) {
+	var buf [20]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	b.Write(buf[i:])
+}

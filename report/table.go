@@ -1,0 +1,107 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/sshalive/sshalive/analyze"
+)
+
+// Table writes, per connection, a heading, a table of its keepalives and the
+// sentences that explain them.
+func Table(w io.Writer, s analyze.Summary) error {
+	if len(s.Conns) == 0 {
+		_, err := fmt.Fprintln(w, "no SSH connections found")
+		return err
+	}
+	for i, c := range s.Conns {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err := connTable(w, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func connTable(w io.Writer, c analyze.Conn) error {
+	fmt.Fprintf(w, "%s → %s  %s – %s  %d packets\n", c.Client, c.Server,
+		c.FirstSeen.UTC().Format("2006-01-02 15:04:05"), c.LastSeen.UTC().Format("15:04:05"), c.Packets)
+	if line := handshakeLine(c); line != "" {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("layer", "sender", "probes", "answered", "probe B", "reply B", "interval s (p25–p75)", "min–max s", "reply ms")
+	rows := 0
+	add := func(layer string, k analyze.Keepalives) {
+		interval, span := "—", "—"
+		if k.Interval.N > 0 {
+			interval = fmt.Sprintf("%s (%s–%s)", seconds(k.Interval.Median), seconds(k.Interval.P25), seconds(k.Interval.P75))
+			span = fmt.Sprintf("%s–%s", seconds(k.Interval.Min), seconds(k.Interval.Max))
+		}
+		reply, latency := "—", "—"
+		if k.ReplyBytes > 0 {
+			reply = strconv.Itoa(k.ReplyBytes)
+		}
+		if k.ReplyLatency.N > 0 {
+			latency = fmt.Sprintf("%.1f", float64(k.ReplyLatency.Median.Microseconds())/1000)
+		}
+		if layer == "TCP" && k.Answered > 0 {
+			reply = "ACK"
+		}
+		t.Append(layer, k.Sender.String(), strconv.Itoa(k.Probes), strconv.Itoa(k.Answered),
+			strconv.Itoa(k.ProbeBytes), reply, interval, span, latency)
+		rows++
+	}
+	for _, k := range c.SSH {
+		add("SSH", k)
+	}
+	for _, k := range c.TCP {
+		add("TCP", k)
+	}
+	if rows > 0 {
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	for _, s := range Sentences(c) {
+		fmt.Fprintf(w, "  %s\n", s)
+	}
+	return nil
+}
+
+func handshakeLine(c analyze.Conn) string {
+	var parts []string
+	if c.Banners[analyze.Client] != "" || c.Banners[analyze.Server] != "" {
+		parts = append(parts, fmt.Sprintf("client %q, server %q", orDash(c.Banners[analyze.Client]), orDash(c.Banners[analyze.Server])))
+	}
+	if c.CipherKnown[0] && c.CipherKnown[1] {
+		parts = append(parts, "cipher "+cipherName(c.Ciphers[0]))
+		if c.Ciphers[1] != c.Ciphers[0] {
+			parts[len(parts)-1] += " / " + cipherName(c.Ciphers[1])
+		}
+	} else if !c.Handshake {
+		parts = append(parts, "no handshake in the capture: probes recognised by size pattern and timing")
+	}
+	return strings.Join(parts, "; ")
+}
+
+func cipherName(s analyze.CipherSpec) string {
+	if s.MAC != "" {
+		return s.Cipher + " + " + s.MAC
+	}
+	return s.Cipher
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
