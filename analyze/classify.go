@@ -60,6 +60,7 @@ func (f *flow) sshKeepalives(d Role, ciphers [2]CipherSpec, known [2]bool) []Kee
 		return nil
 	}
 	var acc []accepted
+	answeredSize := map[int]bool{} // probe sizes this sender had answered
 	mode := "handshake"
 	if known[d] && known[d.Peer()] {
 		sh := shapes(ciphers[d], ciphers[d.Peer()])
@@ -75,6 +76,9 @@ func (f *flow) sshKeepalives(d Role, ciphers [2]CipherSpec, known [2]bool) []Kee
 				acc = append(acc, accepted{c, kinds[0]})
 			case 2:
 				acc = append(acc, accepted{c, KindSSHUnknown})
+			}
+			if len(kinds) > 0 && c.answered {
+				answeredSize[c.size] = true
 			}
 		}
 	} else {
@@ -101,7 +105,22 @@ func (f *flow) sshKeepalives(d Role, ciphers [2]CipherSpec, known [2]bool) []Kee
 				continue
 			}
 			acc = append(acc, accepted{c, kind})
+			answeredSize[c.size] = true
 		}
+	}
+	// An unanswered probe-sized segment is a probe only with more evidence:
+	// the sender's earlier probes of that size were answered, or TCP had to
+	// retransmit it (the path died under it). A lone server message after a
+	// pause (a password-guess failure, say) can have a probe's size.
+	kept := acc[:0]
+	for _, a := range acc {
+		if a.answered || answeredSize[a.size] || a.retrans > 0 {
+			kept = append(kept, a)
+		}
+	}
+	acc = kept
+	if len(acc) == 0 {
+		return nil
 	}
 	// One entry per probe size (normally one per sender).
 	var out []Keepalives

@@ -35,6 +35,8 @@ type sshCand struct {
 	latency   time.Duration
 	probeEv   int32
 	replyEv   int32
+	seq       uint32 // first sequence number of the probe's bytes
+	retrans   int    // TCP retransmissions of it: the path did not deliver it
 }
 
 type tcpProbe struct {
@@ -152,6 +154,9 @@ func (f *flow) observe(seg Segment) {
 			ds.next, ds.hasNext = end, true
 		default:
 			label = LabelRetransmission
+			if f.hasPd[d] && f.pend[d].seq == seg.Seq {
+				f.pend[d].retrans++
+			}
 		}
 		if f.hs[d].state < hsEncrypted {
 			f.hs[d].feed(seg.Seq, seg.Payload, seg.PayloadLen, len(seg.Payload) == seg.PayloadLen)
@@ -183,7 +188,7 @@ func (f *flow) observe(seg Segment) {
 		f.evs[ev].Label = label
 	}
 	if newBytes > 0 {
-		f.onData(d, seg.At, newBytes, ev)
+		f.onData(d, seg.At, newBytes, ds.next-uint32(newBytes), ev)
 		ds.lastData, ds.dataSeen = seg.At, true
 	}
 }
@@ -202,7 +207,7 @@ func (f *flow) swap() {
 
 // onData tracks SSH probe candidates: a small segment after the peer's
 // silence, and the first data the peer sends back.
-func (f *flow) onData(d Role, at time.Time, n int, ev int32) {
+func (f *flow) onData(d Role, at time.Time, n int, seq uint32, ev int32) {
 	p := d.Peer()
 	if f.hasPd[p] {
 		c := f.pend[p]
@@ -229,6 +234,6 @@ func (f *flow) onData(d Role, at time.Time, n int, ev int32) {
 	if idle != unknownIdle && idle < minIdle {
 		return
 	}
-	f.pend[d] = sshCand{at: at, size: n, idle: idle, probeEv: ev, replyEv: -1}
+	f.pend[d] = sshCand{at: at, size: n, idle: idle, probeEv: ev, replyEv: -1, seq: seq}
 	f.hasPd[d] = true
 }

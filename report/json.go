@@ -258,3 +258,18 @@ func writeUint(b *strings.Builder, v uint64) {
 	}
 	b.Write(buf[i:])
 }
+
+// UnmarshalJSON reads the format MarshalJSON writes, so scripts in Go (and
+// the tests) can decode the records with these types.
+func (t *jsonTime) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return err
+	}
+	*t = jsonTime(v)
+	return nil
+}

@@ -1,0 +1,370 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/sshalive/sshalive/analyze"
+	"github.com/sshalive/sshalive/capture"
+	"github.com/sshalive/sshalive/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const pcapDir = "../../testdata/pcaps"
+
+// manifest mirrors testdata/pcaps/manifest.json (written by make captures).
+type manifest struct {
+	Version  int `json:"version"`
+	Captures []struct {
+		File        string             `json:"file"`
+		Scenario    string             `json:"scenario"`
+		Synthetic   bool               `json:"synthetic"`
+		Format      string             `json:"format"`
+		LinkType    int                `json:"link_type"`
+		Packets     int64              `json:"packets"`
+		TCPPackets  int64              `json:"tcp_packets"`
+		Made        struct{ Port int } `json:"made"`
+		Connections []struct {
+			Client        string       `json:"client"`
+			Server        string       `json:"server"`
+			Packets       int          `json:"packets"`
+			Handshake     bool         `json:"handshake"`
+			SSHKeepalives []manifestKA `json:"ssh_keepalives"`
+			TCPKeepalives []manifestKA `json:"tcp_keepalives"`
+			End           struct {
+				How string `json:"how"`
+				By  string `json:"by"`
+			} `json:"end"`
+		} `json:"connections"`
+	} `json:"captures"`
+}
+
+type manifestKA struct {
+	Sender     string `json:"sender"`
+	Probes     int    `json:"probes"`
+	Answered   int    `json:"answered"`
+	ProbeBytes int    `json:"probe_bytes"`
+	ReplyBytes int    `json:"reply_bytes"`
+	Interval   *struct {
+		Median float64 `json:"median"`
+	} `json:"interval_s"`
+}
+
+func loadManifest(t *testing.T) manifest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(pcapDir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("manifest.json: %v", err)
+	}
+	if len(m.Captures) == 0 {
+		t.Fatal("manifest.json lists no captures")
+	}
+	return m
+}
+
+// sshalive runs the command as a user would and returns stdout and the exit code.
+func sshalive(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// TestManifestCaptures checks that every capture in the manifest exists,
+// parses, and has the packet count, link type and endpoints it lists.
+func TestManifestCaptures(t *testing.T) {
+	m := loadManifest(t)
+	for _, c := range m.Captures {
+		t.Run(c.File, func(t *testing.T) {
+			f, err := capture.OpenFile(filepath.Join(pcapDir, c.File), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if got := int(f.LinkType()); got != c.LinkType {
+				t.Errorf("link type %d, manifest %d", got, c.LinkType)
+			}
+			if !strings.HasPrefix(f.Format(), c.Format) {
+				t.Errorf("format %s, manifest %s", f.Format(), c.Format)
+			}
+			dec, err := capture.NewDecoder(f.LinkType())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ports := []uint16{22}
+			if c.Made.Port != 0 {
+				ports = []uint16{uint16(c.Made.Port)}
+			}
+			tr := analyze.NewTracker(analyze.Config{Ports: ports})
+			var seg analyze.Segment
+			var n int64
+			for {
+				data, ci, err := f.ReadPacket()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("after %d packets: %v", n, err)
+				}
+				n++
+				if dec.Decode(data, ci, &seg) {
+					tr.Observe(seg)
+				}
+			}
+			if n != c.Packets {
+				t.Errorf("%d packets, manifest %d", n, c.Packets)
+			}
+			if dec.Stats.TCP != c.TCPPackets {
+				t.Errorf("%d TCP packets, manifest %d", dec.Stats.TCP, c.TCPPackets)
+			}
+			var got, want []string
+			for _, conn := range tr.Flush().Conns {
+				got = append(got, fmt.Sprintf("%s>%s/%d", conn.Client, conn.Server, conn.Packets))
+			}
+			for _, conn := range c.Connections {
+				want = append(want, fmt.Sprintf("%s>%s/%d", conn.Client, conn.Server, conn.Packets))
+			}
+			sort.Strings(got)
+			sort.Strings(want)
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("connections\n got %v\nwant %v", got, want)
+			}
+		})
+	}
+}
+
+// TestManifestTruth checks that sshalive finds the truth the manifest
+// records from the wire and the endpoints' logs: exact probe counts, sizes
+// and senders, intervals within 2 %, and how each connection ended.
+func TestManifestTruth(t *testing.T) {
+	m := loadManifest(t)
+	for _, c := range m.Captures {
+		t.Run(c.File, func(t *testing.T) {
+			args := []string{"--json", "-r", filepath.Join(pcapDir, c.File)}
+			if c.Made.Port != 0 && c.Made.Port != 22 {
+				args = append(args, "-p", fmt.Sprint(c.Made.Port))
+			}
+			out, stderr, code := sshalive(t, args...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			conns := map[string]report.JSONConn{}
+			for _, j := range connRecords(t, out) {
+				conns[j.Client+">"+j.Server] = j
+			}
+			for _, want := range c.Connections {
+				got, ok := conns[want.Client+">"+want.Server]
+				if !ok {
+					t.Errorf("connection %s > %s not found", want.Client, want.Server)
+					continue
+				}
+				compareKA(t, "SSH", want.SSHKeepalives, got.SSHKeepalives)
+				compareKA(t, "TCP", want.TCPKeepalives, got.TCPKeepalives)
+				if got.End.How != want.End.How || got.End.By != want.End.By {
+					t.Errorf("end %s by %q, manifest %s by %q", got.End.How, got.End.By, want.End.How, want.End.By)
+				}
+			}
+		})
+	}
+}
+
+// connRecords decodes the connection records of --json output and checks
+// that exactly one summary record ends it.
+func connRecords(t *testing.T, out string) []report.JSONConn {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var conns []report.JSONConn
+	for i, line := range lines {
+		var typ struct{ Type string }
+		if err := json.Unmarshal([]byte(line), &typ); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		switch {
+		case typ.Type == "connection":
+			var j report.JSONConn
+			if err := json.Unmarshal([]byte(line), &j); err != nil {
+				t.Fatalf("line %d: %v", i+1, err)
+			}
+			conns = append(conns, j)
+		case typ.Type == "summary" && i == len(lines)-1:
+			var s report.JSONSummary
+			if err := json.Unmarshal([]byte(line), &s); err != nil {
+				t.Fatal(err)
+			}
+			if s.Connections != len(conns) || s.Version != report.Version {
+				t.Errorf("summary %+v after %d connections", s, len(conns))
+			}
+		default:
+			t.Fatalf("line %d: unexpected record %q", i+1, typ.Type)
+		}
+	}
+	return conns
+}
+
+func compareKA(t *testing.T, layer string, want []manifestKA, got []report.JSONKeepalives) {
+	t.Helper()
+	bySender := map[string]report.JSONKeepalives{}
+	for _, g := range got {
+		if _, dup := bySender[g.Sender]; dup {
+			t.Errorf("%s: two entries for %s", layer, g.Sender)
+		}
+		bySender[g.Sender] = g
+	}
+	if len(got) != len(want) {
+		t.Errorf("%s keepalives: got %d senders %+v, manifest %d %+v", layer, len(got), got, len(want), want)
+	}
+	for _, w := range want {
+		g, ok := bySender[w.Sender]
+		if !ok {
+			t.Errorf("%s: no keepalives from %s, manifest has %d", layer, w.Sender, w.Probes)
+			continue
+		}
+		if g.Probes != w.Probes || g.Answered != w.Answered || g.ProbeBytes != w.ProbeBytes || (w.Answered > 0 && g.ReplyBytes != w.ReplyBytes) {
+			t.Errorf("%s from %s: probes %d answered %d sizes %d/%d; manifest %d %d %d/%d", layer, w.Sender,
+				g.Probes, g.Answered, g.ProbeBytes, g.ReplyBytes, w.Probes, w.Answered, w.ProbeBytes, w.ReplyBytes)
+		}
+		if w.Interval != nil {
+			if g.Interval == nil {
+				t.Errorf("%s from %s: no interval, manifest %.3f s", layer, w.Sender, w.Interval.Median)
+			} else if math.Abs(g.Interval.Median-w.Interval.Median) > 0.02*w.Interval.Median {
+				t.Errorf("%s from %s: interval %.3f s, manifest %.3f s (±2%%)", layer, w.Sender, g.Interval.Median, w.Interval.Median)
+			}
+		}
+	}
+}
+
+// TestGolden pins the table and JSON output for every bundled capture.
+// Regenerate with: go test ./cmd/sshalive -run TestGolden -update
+func TestGolden(t *testing.T) {
+	m := loadManifest(t)
+	for _, c := range m.Captures {
+		for _, mode := range []string{"table", "json"} {
+			t.Run(c.File+"/"+mode, func(t *testing.T) {
+				args := []string{"-r", filepath.Join(pcapDir, c.File)}
+				if c.Made.Port != 0 && c.Made.Port != 22 {
+					args = append(args, "-p", fmt.Sprint(c.Made.Port))
+				}
+				if mode == "json" {
+					args = append(args, "--json")
+				}
+				out, _, _ := sshalive(t, args...)
+				out = strings.ReplaceAll(out, pcapDir+"/", "")
+				golden := filepath.Join(pcapDir, "golden", c.File+"."+mode)
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run with -update to create it)", err)
+				}
+				if out != string(want) {
+					t.Errorf("output differs from %s (run with -update after checking):\n%s", golden, out)
+				}
+			})
+		}
+	}
+}
+
+// TestPublicCaptures runs the Zeek project's real-world SSH traces: every
+// one must be read without error, and none has a keepalive a person reading
+// the trace would see.
+func TestPublicCaptures(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/public/*.pcap")
+	if err != nil || len(files) < 12 {
+		t.Fatalf("expected the 12 public captures in testdata/public, found %d (%v)", len(files), err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			out, stderr, code := sshalive(t, "--json", "-r", f, "-p", "22", "-p", "80", "-p", "2299")
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, j := range connRecords(t, out) {
+				if len(j.SSHKeepalives)+len(j.TCPKeepalives) > 0 {
+					t.Errorf("%s > %s: invented keepalives %+v %+v", j.Client, j.Server, j.SSHKeepalives, j.TCPKeepalives)
+				}
+			}
+		})
+	}
+}
+
+// TestBadInput: each bad input gets one line on stderr naming the file and
+// the problem, and the documented exit code.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(filepath.Join(pcapDir, "seed-serveralive.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	linkType := bytes.Clone(good[:24])
+	linkType[20] = 147 // LINKTYPE_USER0
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		errPart string
+	}{
+		{"empty", []string{"-r", write("empty.pcap", nil)}, exitError, "empty file"},
+		{"not a capture", []string{"-r", write("text.pcap", []byte("hello, world\n"))}, exitError, "not a pcap or pcapng file"},
+		{"missing", []string{"-r", filepath.Join(dir, "nope.pcap")}, exitError, "no such file"},
+		{"header cut", []string{"-r", write("hdr.pcap", good[:10])}, exitError, "header"},
+		{"truncated", []string{"-r", write("cut.pcap", good[:len(good)-30])}, exitPartial, "truncated"},
+		{"link type", []string{"-r", write("lt.pcap", linkType)}, exitError, "unsupported link type"},
+		{"no input", nil, exitUsage, "no input"},
+		{"bad port", []string{"-r", "x", "-p", "70000"}, exitUsage, "not a TCP port"},
+		{"bad flag", []string{"--nope"}, exitUsage, "unknown flag"},
+		{"no ssh", []string{"-r", filepath.Join(pcapDir, "seed-serveralive.pcap"), "-p", "2222"}, exitError, "no SSH traffic"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, stderr, code := sshalive(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, stderr)
+			}
+			if !strings.Contains(stderr, tt.errPart) {
+				t.Errorf("stderr %q lacks %q", stderr, tt.errPart)
+			}
+			if tt.name == "truncated" && !strings.Contains(out, "sends SSH keepalives") {
+				t.Errorf("a truncated file must still report what was read before the cut:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if _, err := os.Stat(pcapDir); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintln(os.Stderr, "testdata/pcaps missing")
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
