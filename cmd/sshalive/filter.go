@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -12,13 +13,14 @@ import (
 type filter struct {
 	ports map[uint16]bool
 	desc  string
+	other map[uint16]bool // ports outside the filter that sent an SSH banner
 }
 
 func newFilter(cfg Config) (*filter, error) {
 	if len(cfg.Filter) > 0 {
 		return nil, errors.New("filter expressions are not supported yet; use --port to choose SSH ports")
 	}
-	f := &filter{ports: map[uint16]bool{}}
+	f := &filter{ports: map[uint16]bool{}, other: map[uint16]bool{}}
 	ports := cfg.Ports
 	if len(ports) == 0 {
 		ports = []int{22}
@@ -37,3 +39,41 @@ func (f *filter) match(s *analyze.Segment) bool {
 }
 
 func (f *filter) String() string { return f.desc }
+
+// notice remembers the port of an SSH version banner outside the filter, so
+// that a run that finds nothing can say where SSH was.
+func (f *filter) notice(s *analyze.Segment) {
+	// A banner from the lower port: servers listen on low ports, clients
+	// send from ephemeral ones.
+	if len(s.Payload) >= 8 && string(s.Payload[:8]) == "SSH-2.0-" && s.Src.Port() < s.Dst.Port() && len(f.other) < 16 {
+		f.other[s.Src.Port()] = true
+	}
+}
+
+// hint suggests --port for the SSH banners seen on other ports.
+func (f *filter) hint() string {
+	if len(f.other) == 0 {
+		return ""
+	}
+	var ports []int
+	for p := range f.other {
+		ports = append(ports, int(p))
+	}
+	sort.Ints(ports)
+	var b strings.Builder
+	b.WriteString("; SSH banners were sent from port")
+	if len(ports) > 1 {
+		b.WriteString("s")
+	}
+	for i, p := range ports {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(" " + strconv.Itoa(p))
+	}
+	b.WriteString(": try")
+	for _, p := range ports {
+		b.WriteString(" -p " + strconv.Itoa(p))
+	}
+	return b.String()
+}

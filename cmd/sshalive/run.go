@@ -163,7 +163,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case failed > 0:
 		return exitPartial
 	case len(summary.Conns) == 0:
-		logger.Printf("no SSH traffic (%s) in %s", filter, strings.Join(cfg.Files, ", "))
+		logger.Printf("no SSH traffic (%s) in %s%s", filter, strings.Join(cfg.Files, ", "), filter.hint())
 		return exitError
 	}
 	return exitOK
@@ -203,7 +203,11 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 			return res, err
 		}
 		res.packets++
-		if !dec.Decode(data, ci, &seg) || !filter.match(&seg) {
+		if !dec.Decode(data, ci, &seg) {
+			continue
+		}
+		if !filter.match(&seg) {
+			filter.notice(&seg)
 			continue
 		}
 		t.Observe(seg)
