@@ -1,26 +1,33 @@
 package main
 
 import (
-	"errors"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/sshalive/sshalive/analyze"
+	"github.com/sshalive/sshalive/capture"
 )
 
 // filter selects the segments to analyse: TCP to or from an SSH port.
 type filter struct {
+	expr  string // tcpdump expression; when set, it alone decides
 	ports map[uint16]bool
 	desc  string
 	other map[uint16]bool // ports outside the filter that sent an SSH banner
 }
 
 func newFilter(cfg Config) (*filter, error) {
-	if len(cfg.Filter) > 0 {
-		return nil, errors.New("filter expressions are not supported yet; use --port to choose SSH ports")
-	}
 	f := &filter{ports: map[uint16]bool{}, other: map[uint16]bool{}}
+	if len(cfg.Filter) > 0 {
+		// A tcpdump expression replaces the port filter, as in tcpdump.
+		f.expr = strings.Join(cfg.Filter, " ")
+		if err := capture.ValidateFilter(f.expr); err != nil {
+			return nil, err
+		}
+		f.desc = f.expr
+		return f, nil
+	}
 	ports := cfg.Ports
 	if len(ports) == 0 {
 		ports = []int{22}
@@ -35,7 +42,7 @@ func newFilter(cfg Config) (*filter, error) {
 }
 
 func (f *filter) match(s *analyze.Segment) bool {
-	return f.ports[s.Src.Port()] || f.ports[s.Dst.Port()]
+	return f.expr != "" || f.ports[s.Src.Port()] || f.ports[s.Dst.Port()]
 }
 
 func (f *filter) String() string { return f.desc }

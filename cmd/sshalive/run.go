@@ -187,6 +187,12 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 		return res, err
 	}
 	defer func() { res.malformed = dec.Stats.Malformed }()
+	var bpf *capture.Filter
+	if filter.expr != "" {
+		if bpf, err = capture.CompileFilter(filter.expr, f.LinkType(), 262144); err != nil {
+			return res, err
+		}
+	}
 	var seg analyze.Segment
 	for {
 		if res.packets&1023 == 0 && ctx.Err() != nil {
@@ -203,6 +209,9 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 			return res, err
 		}
 		res.packets++
+		if bpf != nil && !bpf.Match(data) {
+			continue
+		}
 		if !dec.Decode(data, ci, &seg) {
 			continue
 		}
