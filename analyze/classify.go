@@ -8,9 +8,9 @@ import (
 
 // summarise settles the connection's candidates and returns its summary.
 func (f *flow) summarise() Conn {
-	for d := range f.hasPd {
+	for _, d := range []Role{Client, Server} {
 		if f.hasPd[d] {
-			f.cands[d] = append(f.cands[d], f.pend[d])
+			f.addCand(d, f.pend[d])
 			f.hasPd[d] = false
 		}
 	}
@@ -27,9 +27,8 @@ func (f *flow) summarise() Conn {
 	for d := range f.hs {
 		c.Banners[d] = f.hs[d].banner.String()
 	}
-	if f.hs[Client].hasKex && f.hs[Server].hasKex {
-		c.Ciphers, c.CipherKnown = negotiateSpecs(f.hs[Client].kex, f.hs[Server].kex)
-	}
+	f.exactKnown()
+	c.Ciphers, c.CipherKnown = f.specs, f.specOK
 	for _, d := range []Role{Client, Server} {
 		c.SSH = append(c.SSH, f.sshKeepalives(d, c.Ciphers, c.CipherKnown)...)
 		if k, ok := f.tcpKeepalives(d); ok {
@@ -64,12 +63,28 @@ func (f *flow) sshKeepalives(d Role, ciphers [2]CipherSpec, known [2]bool) []Kee
 	mode := "handshake"
 	if known[d] && known[d.Peer()] {
 		sh := shapes(ciphers[d], ciphers[d.Peer()])
+		// A probe that came soon after traffic (ssh's whole-second timer)
+		// counts only beside one of the same size that followed a silence:
+		// session setup has request/reply pairs of these sizes too.
+		quiet := map[int]bool{}
 		for _, c := range cands {
+			if c.answered && (c.idle == unknownIdle || c.idle >= minIdle) {
+				quiet[c.size] = true
+			}
+		}
+		for _, c := range cands {
+			if !quiet[c.size] && !coalesced(c, sh, ciphers[d.Peer()]) {
+				continue
+			}
 			var kinds []ProbeKind
 			for _, s := range sh {
 				if s.probe == c.size && (!c.answered || s.reply == c.replySize) {
 					kinds = append(kinds, kindOf(s))
 				}
+			}
+			if len(kinds) == 0 && coalesced(c, sh, ciphers[d.Peer()]) {
+				c.size = sh[0].probe // counted with the probes it is one of
+				kinds = append(kinds, KindGlobalRequest)
 			}
 			switch len(kinds) {
 			case 1:
@@ -85,8 +100,12 @@ func (f *flow) sshKeepalives(d Role, ciphers [2]CipherSpec, known [2]bool) []Kee
 		mode = "pattern"
 		type pair struct{ probe, reply int }
 		count := map[pair]int{}
+		// A pair qualifies by its members that followed a silence (the
+		// keepalive timer's signature); once it does, its early members (ssh
+		// schedules in whole seconds, so a probe can come well under the
+		// interval after traffic) count too.
 		for _, c := range cands {
-			if c.answered {
+			if c.answered && (c.idle == unknownIdle || c.idle >= minIdle) {
 				if _, ok := anyShape(c.size, c.replySize); ok {
 					count[pair{c.size, c.replySize}]++
 				}
@@ -101,7 +120,8 @@ func (f *flow) sshKeepalives(d Role, ciphers [2]CipherSpec, known [2]bool) []Kee
 		}
 		for _, c := range cands {
 			kind, ok := probeOK[c.size]
-			if !ok || c.answered && count[pair{c.size, c.replySize}] < 2 {
+			if !ok || c.answered && count[pair{c.size, c.replySize}] < 2 ||
+				!c.answered && c.idle != unknownIdle && c.idle < minIdle {
 				continue
 			}
 			acc = append(acc, accepted{c, kind})
@@ -185,7 +205,28 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 		}
 	}
 	k.Interval, k.IdleBefore, k.ReplyLatency = newStats(intervals), newStats(idles), newStats(lat)
+	k.TimerSeconds = timerSeconds(idles)
 	return k
+}
+
+// timerSeconds estimates the period of a whole-second keepalive timer from
+// the silences that preceded its probes. OpenSSH arms the timer as "now +
+// interval" in seconds of its monotonic clock, so a probe comes more than
+// interval-1 and at most interval seconds after the last read (a few
+// milliseconds more when the process wakes late): ceil(silence - 50 ms)
+// recovers the interval from any one probe, and the most common value
+// (ties to the larger) from many.
+func timerSeconds(idles []time.Duration) int {
+	count := map[int]int{}
+	best := 0
+	for _, d := range idles {
+		v := max(1, int(math.Ceil((d - 50*time.Millisecond).Seconds())))
+		count[v]++
+		if count[v] > count[best] || count[v] == count[best] && v > best {
+			best = v
+		}
+	}
+	return best
 }
 
 func (f *flow) label(ev int32, l Label) {
@@ -243,14 +284,11 @@ func (f *flow) infer(c *Conn) Inferred {
 		major, minor, isOpenSSH = b.OpenSSHVersion()
 	}
 	for _, k := range c.SSH {
-		if k.IdleBefore.N == 0 {
+		if k.TimerSeconds == 0 {
 			continue
 		}
-		period := k.IdleBefore.Median
-		if k.Answered > 0 && k.Interval.N > 0 && k.Interval.Median < period {
-			period = k.Interval.Median
-		}
-		v := max(1, secs(period))
+		v := k.TimerSeconds
+		period := time.Duration(v) * time.Second
 		switch k.Sender {
 		case Client:
 			if inf.ServerAliveInterval == nil {
@@ -262,15 +300,15 @@ func (f *flow) infer(c *Conn) Inferred {
 			}
 			switch {
 			case isOpenSSH && major == 9 && minor >= 2 && minor <= 4:
-				half := max(1, int(math.Round(period.Seconds()/2)))
+				half := max(1, (v+1)/2)
 				inf.ClientAliveInterval = intp(half)
-				inf.Notes = append(inf.Notes, fmt.Sprintf("%s probes every ~2×ClientAliveInterval (whole-second bug fixed in 9.5): %.1f s on the wire → ClientAliveInterval %d", serverVer, period.Seconds(), half))
+				inf.Notes = append(inf.Notes, fmt.Sprintf("%s probes every ~2×ClientAliveInterval (whole-second bug fixed in 9.5): %d s on the wire → ClientAliveInterval %d", serverVer, v, half))
 			case isOpenSSH:
 				inf.ClientAliveInterval = intp(v)
 			default:
 				inf.ClientAliveInterval = intp(v)
 				if serverVer == "" {
-					inf.Notes = append(inf.Notes, fmt.Sprintf("server version unknown (no handshake): if it is sshd 9.2–9.4, which probes at twice the setting, ClientAliveInterval is %d", max(1, int(math.Round(period.Seconds()/2)))))
+					inf.Notes = append(inf.Notes, fmt.Sprintf("server version unknown (no handshake): if it is sshd 9.2–9.4, which probes at twice the setting, ClientAliveInterval is %d", max(1, (v+1)/2)))
 				}
 			}
 		}

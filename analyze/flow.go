@@ -60,6 +60,10 @@ type flow struct {
 	dir [2]dirState
 	hs  [2]handshake
 
+	specsDone bool
+	specs     [2]CipherSpec
+	specOK    [2]bool
+
 	pend  [2]sshCand
 	hasPd [2]bool
 	cands [2][]sshCand
@@ -214,11 +218,11 @@ func (f *flow) onData(d Role, at time.Time, n int, seq uint32, ev int32) {
 		if lat := at.Sub(c.at); lat <= replyWindow {
 			c.answered, c.replySize, c.latency, c.replyEv = true, n, lat, ev
 		}
-		f.cands[p] = append(f.cands[p], c)
+		f.addCand(p, c)
 		f.hasPd[p] = false
 	}
 	if f.hasPd[d] {
-		f.cands[d] = append(f.cands[d], f.pend[d]) // sent again before any reply
+		f.addCand(d, f.pend[d]) // sent again before any reply
 		f.hasPd[d] = false
 	}
 	if n > maxProbeBytes || f.hs[d].started && f.hs[d].state < hsEncrypted {
@@ -231,9 +235,43 @@ func (f *flow) onData(d Role, at time.Time, n int, seq uint32, ev int32) {
 	case f.synSeen:
 		idle = at.Sub(f.first)
 	}
-	if idle != unknownIdle && idle < minIdle {
-		return
-	}
 	f.pend[d] = sshCand{at: at, size: n, idle: idle, probeEv: ev, replyEv: -1, seq: seq}
 	f.hasPd[d] = true
+}
+
+// exactKnown reports whether both directions' ciphers are known, so probe
+// and reply sizes are exact; it negotiates them once both KEXINITs are in.
+func (f *flow) exactKnown() bool {
+	if !f.specsDone && f.hs[Client].hasKex && f.hs[Server].hasKex {
+		f.specsDone = true
+		f.specs, f.specOK = negotiateSpecs(f.hs[Client].kex, f.hs[Server].kex)
+	}
+	return f.specOK[Client] && f.specOK[Server]
+}
+
+// addCand keeps a settled candidate if its size can be a probe at all, so a
+// connection's memory grows with its probes, not with its keystrokes.
+func (f *flow) addCand(d Role, c sshCand) {
+	if f.exactKnown() {
+		sh := shapes(f.specs[d], f.specs[d.Peer()])
+		if c.size != sh[0].probe && c.size != sh[1].probe && !coalesced(c, sh, f.specs[d.Peer()]) {
+			return
+		}
+		if !c.answered && c.idle != unknownIdle && c.idle < minIdle {
+			return
+		}
+	} else if !probeSizes[c.size] {
+		return
+	}
+	f.cands[d] = append(f.cands[d], c)
+}
+
+// coalesced reports whether c is a global-request probe that left in one
+// segment with other data (ssh writes a probe and a keystroke together),
+// answered by a REQUEST_FAILURE whose size nothing else common has: no
+// CHANNEL_FAILURE and no one-byte CHANNEL_DATA (keystroke echo).
+func coalesced(c sshCand, sh [2]keepaliveShape, recv CipherSpec) bool {
+	r := sh[0].reply
+	return c.answered && c.replySize == r && c.size > sh[0].probe && c.size-sh[0].probe <= maxProbeBytes &&
+		r != recv.WireSize(payloadChannelFailure) && r != recv.WireSize(10)
 }

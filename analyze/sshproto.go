@@ -153,6 +153,17 @@ func shapes(send, recv CipherSpec) [2]keepaliveShape {
 	}
 }
 
+// probeSizes holds every probe size some known cipher produces.
+var probeSizes = func() map[int]bool {
+	m := map[int]bool{}
+	for _, s := range knownSpecs {
+		for _, sh := range shapes(s, s) {
+			m[sh.probe] = true
+		}
+	}
+	return m
+}()
+
 // anyShape reports whether (probe, reply) is a keepalive pair under some known
 // cipher, assuming both directions negotiated the same one (OpenSSH's
 // proposals are symmetric).

@@ -69,6 +69,9 @@ type Keepalives struct {
 	// TrailingUnanswered the run that ends the capture or connection.
 	LongestUnanswered  int
 	TrailingUnanswered int
+	// TimerSeconds is the sender's keepalive period as its whole-second timer
+	// saw it (SSH probes only; 0 when unknown): see timerSeconds.
+	TimerSeconds int
 	// Mode says how SSH probes were recognised: "handshake" (exact sizes from
 	// the negotiated cipher) or "pattern" (sizes and timing, no handshake).
 	Mode string

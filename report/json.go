@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/sshalive/sshalive/analyze"
@@ -194,69 +193,6 @@ func JSON(w io.Writer, s analyze.Summary, t Totals) error {
 		Type: "summary", Version: Version, Files: files, Packets: t.Packets, TCPSegments: s.Segments,
 		Malformed: t.Malformed, Connections: len(s.Conns), Evicted: s.Evicted, Truncated: t.Truncated, Errors: errs,
 	})
-}
-
-// Events writes each connection's labelled packet timeline in tcpdump's
-// style, connections in order, packets in capture order.
-func Events(w io.Writer, s analyze.Summary) error {
-	for _, c := range s.Conns {
-		var b strings.Builder
-		for _, e := range c.Events {
-			b.Reset()
-			src, dst := c.Client, c.Server
-			if e.From == analyze.Server {
-				src, dst = dst, src
-			}
-			b.WriteString(e.At.UTC().Format("15:04:05.000000"))
-			b.WriteString(" ")
-			b.WriteString(src.String())
-			b.WriteString(" > ")
-			b.WriteString(dst.String())
-			b.WriteString(": Flags [")
-			b.WriteString(e.Flags.String())
-			b.WriteString("], seq ")
-			if e.PayloadLen > 0 {
-				writeUint(&b, uint64(e.Seq))
-				b.WriteString(":")
-				writeUint(&b, uint64(e.Seq+uint32(e.PayloadLen)))
-			} else {
-				writeUint(&b, uint64(e.Seq))
-			}
-			if e.Flags.Has(analyze.FlagACK) {
-				b.WriteString(", ack ")
-				writeUint(&b, uint64(e.Ack))
-			}
-			b.WriteString(", win ")
-			writeUint(&b, uint64(e.Window))
-			b.WriteString(", length ")
-			writeUint(&b, uint64(e.PayloadLen))
-			if e.Label != analyze.LabelNone {
-				b.WriteString("  <- ")
-				b.WriteString(e.From.String())
-				b.WriteString(" ")
-				b.WriteString(e.Label.String())
-			}
-			b.WriteString("\n")
-			if _, err := io.WriteString(w, b.String()); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func writeUint(b *strings.Builder, v uint64) {
-	var buf [20]byte
-	i := len(buf)
-	for {
-		i--
-		buf[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	b.Write(buf[i:])
 }
 
 // UnmarshalJSON reads the format MarshalJSON writes, so scripts in Go (and

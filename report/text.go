@@ -15,7 +15,7 @@ func seconds(d time.Duration) string {
 	switch {
 	case s >= 10:
 		return fmt.Sprintf("%.1f", s)
-	case s >= 1:
+	case s >= 0.995:
 		return fmt.Sprintf("%.2f", s)
 	}
 	return fmt.Sprintf("%.3f", s)
@@ -63,11 +63,7 @@ func answeredPhrase(k analyze.Keepalives) string {
 func sshSentence(c analyze.Conn, k analyze.Keepalives) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s sends SSH keepalives", k.Sender, endpoint(c, k.Sender))
-	if k.Interval.N > 0 {
-		fmt.Fprintf(&b, " every %s s", seconds(k.Interval.Median))
-	} else {
-		b.WriteString(" (one probe)")
-	}
+	b.WriteString(cadence(k))
 	fmt.Fprintf(&b, " (%d-byte probe", k.ProbeBytes)
 	if k.ReplyBytes > 0 {
 		fmt.Fprintf(&b, ", %d-byte reply", k.ReplyBytes)
@@ -96,11 +92,7 @@ func sshSentence(c analyze.Conn, k analyze.Keepalives) string {
 func tcpSentence(c analyze.Conn, k analyze.Keepalives) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s sends TCP keepalives", k.Sender, endpoint(c, k.Sender))
-	if k.Interval.N > 0 {
-		fmt.Fprintf(&b, " every %s s", seconds(k.Interval.Median))
-	} else {
-		b.WriteString(" (one probe)")
-	}
+	b.WriteString(cadence(k))
 	fmt.Fprintf(&b, " (%d-byte probe, %s)", k.ProbeBytes, answeredPhrase(k))
 	inf := c.Inferred
 	var set []string
@@ -130,3 +122,11 @@ func endSentence(c analyze.Conn) string {
 }
 
 func clock(t time.Time) string { return t.UTC().Format("15:04:05.000000") }
+
+// cadence says how often probes came.
+func cadence(k analyze.Keepalives) string {
+	if k.Interval.N == 0 {
+		return " (one probe)"
+	}
+	return fmt.Sprintf(" every %s s", seconds(k.Interval.Median))
+}
