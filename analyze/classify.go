@@ -205,22 +205,30 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 		}
 	}
 	k.Interval, k.IdleBefore, k.ReplyLatency = newStats(intervals), newStats(idles), newStats(lat)
-	k.TimerSeconds = timerSeconds(idles)
+	k.TimerSeconds = timerSeconds(idles, d)
 	return k
 }
 
-// timerSeconds estimates the period of a whole-second keepalive timer from
-// the silences that preceded its probes. OpenSSH arms the timer as "now +
-// interval" in seconds of its monotonic clock, so a probe comes more than
-// interval-1 and at most interval seconds after the last read (a few
-// milliseconds more when the process wakes late): ceil(silence - 50 ms)
-// recovers the interval from any one probe, and the most common value
-// (ties to the larger) from many.
-func timerSeconds(idles []time.Duration) int {
+// timerSeconds estimates the period of a keepalive timer from the silences
+// that preceded its probes, as the most common per-probe value (ties to the
+// larger).
+//
+// ssh (the client's ServerAlive) arms its timer as "now + interval" in whole
+// seconds of its monotonic clock, so a probe comes more than interval-1 and
+// at most interval seconds after the last read, plus a few milliseconds of
+// wake-up: ceil(silence - 50 ms) is the interval. sshd (ClientAlive) waits
+// in ppoll for the interval and then compares whole seconds, so its probes
+// come a whole number of periods after the last read, late by scheduling
+// noise: the silence rounded.
+func timerSeconds(idles []time.Duration, sender Role) int {
 	count := map[int]int{}
 	best := 0
 	for _, d := range idles {
-		v := max(1, int(math.Ceil((d - 50*time.Millisecond).Seconds())))
+		v := int(math.Round(d.Seconds()))
+		if sender == Client {
+			v = int(math.Ceil((d - 50*time.Millisecond).Seconds()))
+		}
+		v = max(1, v)
 		count[v]++
 		if count[v] > count[best] || count[v] == count[best] && v > best {
 			best = v

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -274,4 +275,16 @@ func coalesced(c sshCand, sh [2]keepaliveShape, recv CipherSpec) bool {
 	r := sh[0].reply
 	return c.answered && c.replySize == r && c.size > sh[0].probe && c.size-sh[0].probe <= maxProbeBytes &&
 		r != recv.WireSize(payloadChannelFailure) && r != recv.WireSize(10)
+}
+
+// clone copies the flow deeply enough that summarising the copy leaves the
+// original untouched.
+func (f *flow) clone() *flow {
+	cp := *f
+	for d := range f.cands {
+		cp.cands[d] = slices.Clone(f.cands[d])
+		cp.tcp[d] = slices.Clone(f.tcp[d])
+	}
+	cp.evs = slices.Clone(f.evs)
+	return &cp
 }

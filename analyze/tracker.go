@@ -37,9 +37,13 @@ const (
 	// tcpProbeMinGap is the least silence from the prober before a TCP
 	// keepalive: kernels allow no keepalive interval below 1 s.
 	tcpProbeMinGap = 500 * time.Millisecond
-	// closedLinger keeps a closed connection this long for stray packets.
-	closedLinger = 2 * time.Minute
-	sweepEvery   = 4096
+	// closedLinger keeps a closed connection this long for stray packets
+	// (the last ACK, retransmitted FINs).
+	closedLinger = 30 * time.Second
+	// A sweep for idle and closed connections runs every sweepEvery
+	// segments or sweepPeriod of packet time, whichever comes first.
+	sweepEvery  = 4096
+	sweepPeriod = time.Second
 )
 
 // Tracker follows TCP connections and classifies their keepalives. It is not
@@ -53,6 +57,8 @@ type Tracker struct {
 	evicted  int
 	order    int64
 	sinceSwp int
+	lastSwp  time.Time
+	drained  int // connections already handed out by Drain
 }
 
 type pairKey struct{ a, b netip.AddrPort }
@@ -100,10 +106,40 @@ func (t *Tracker) Observe(seg Segment) {
 		t.flows[k] = f
 	}
 	f.observe(seg)
-	if t.sinceSwp++; t.sinceSwp >= sweepEvery {
-		t.sinceSwp = 0
-		t.sweep(seg.At)
+	if t.sinceSwp++; t.sinceSwp >= sweepEvery || seg.At.Sub(t.lastSwp) >= sweepPeriod {
+		t.Advance(seg.At)
 	}
+}
+
+// Advance summarises the connections that are idle or closed as of now. Observe
+// calls it; a live capture also calls it when no packet comes, with the
+// time the clock of its packets would show.
+func (t *Tracker) Advance(now time.Time) {
+	t.sinceSwp = 0
+	t.lastSwp = now
+	t.sweep(now)
+}
+
+// Drain returns the connections summarised since the last call (ended,
+// idle or evicted) and forgets them, so a long live run holds only open
+// connections.
+func (t *Tracker) Drain() []Conn {
+	out := t.done
+	t.done = nil
+	t.drained += len(out)
+	return out
+}
+
+// Snapshot summarises every open connection as it stands, without changing
+// the Tracker: an interim report.
+func (t *Tracker) Snapshot() []Conn {
+	out := make([]Conn, 0, len(t.flows))
+	for _, f := range t.flows {
+		cp := f.clone()
+		out = append(out, cp.summarise())
+	}
+	sortConns(out)
+	return out
 }
 
 func (t *Tracker) newFlow(seg Segment) *flow {
@@ -174,7 +210,16 @@ func (t *Tracker) Flush() Summary {
 		t.finish(k, f, false)
 	}
 	s := Summary{Conns: t.done, Segments: t.segments, Evicted: t.evicted}
-	slices.SortFunc(s.Conns, func(a, b Conn) int {
+	sortConns(s.Conns)
+	t.done = nil
+	return s
+}
+
+// Counters returns the segments observed and connections evicted so far.
+func (t *Tracker) Counters() (segments int64, evicted int) { return t.segments, t.evicted }
+
+func sortConns(cs []Conn) {
+	slices.SortFunc(cs, func(a, b Conn) int {
 		if c := a.FirstSeen.Compare(b.FirstSeen); c != 0 {
 			return c
 		}
@@ -183,8 +228,6 @@ func (t *Tracker) Flush() Summary {
 		}
 		return cmp.Compare(a.Server.Port(), b.Server.Port())
 	})
-	t.done = nil
-	return s
 }
 
 // Open is the number of connections currently tracked.

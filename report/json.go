@@ -105,21 +105,32 @@ type JSONConn struct {
 
 // JSONSummary is the last record of a run ("type":"summary").
 type JSONSummary struct {
-	Type        string   `json:"type"`
-	Version     int      `json:"version"`
-	Files       []string `json:"files"`
-	Packets     int64    `json:"packets"`
-	TCPSegments int64    `json:"tcp_segments"`
-	Malformed   int64    `json:"malformed"`
-	Connections int      `json:"connections"`
-	Evicted     int      `json:"evicted"`
-	Truncated   bool     `json:"truncated"`
-	Errors      []string `json:"errors"`
+	Type        string        `json:"type"`
+	Version     int           `json:"version"`
+	Files       []string      `json:"files"`
+	Interface   string        `json:"interface,omitempty"`
+	Capture     *CaptureStats `json:"capture,omitempty"`
+	Packets     int64         `json:"packets"`
+	TCPSegments int64         `json:"tcp_segments"`
+	Malformed   int64         `json:"malformed"`
+	Connections int           `json:"connections"`
+	Evicted     int           `json:"evicted"`
+	Truncated   bool          `json:"truncated"`
+	Errors      []string      `json:"errors"`
+}
+
+// CaptureStats are a live capture's counters (libpcap's).
+type CaptureStats struct {
+	Received      int64 `json:"received"`
+	KernelDropped int64 `json:"dropped_by_kernel"`
+	IfDropped     int64 `json:"dropped_by_interface"`
 }
 
 // Totals are the counters of a run that the Summary does not know.
 type Totals struct {
 	Files     []string
+	Interface string
+	Capture   *CaptureStats
 	Packets   int64
 	Malformed int64
 	Truncated bool
@@ -175,13 +186,26 @@ func ConnJSON(c analyze.Conn) JSONConn {
 
 // JSON writes one line per connection, then the summary line.
 func JSON(w io.Writer, s analyze.Summary, t Totals) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
 	for _, c := range s.Conns {
-		if err := enc.Encode(ConnJSON(c)); err != nil {
+		if err := WriteConn(w, c); err != nil {
 			return err
 		}
 	}
+	return WriteSummary(w, len(s.Conns), s, t)
+}
+
+func writeLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// WriteConn writes one connection record.
+func WriteConn(w io.Writer, c analyze.Conn) error { return writeLine(w, ConnJSON(c)) }
+
+// WriteSummary writes the summary record; conns counts every connection
+// reported in the run, including records written earlier.
+func WriteSummary(w io.Writer, conns int, s analyze.Summary, t Totals) error {
 	files, errs := t.Files, t.Errors
 	if files == nil {
 		files = []string{}
@@ -189,10 +213,36 @@ func JSON(w io.Writer, s analyze.Summary, t Totals) error {
 	if errs == nil {
 		errs = []string{}
 	}
-	return enc.Encode(JSONSummary{
-		Type: "summary", Version: Version, Files: files, Packets: t.Packets, TCPSegments: s.Segments,
-		Malformed: t.Malformed, Connections: len(s.Conns), Evicted: s.Evicted, Truncated: t.Truncated, Errors: errs,
+	return writeLine(w, JSONSummary{
+		Type: "summary", Version: Version, Files: files, Interface: t.Interface, Packets: t.Packets, TCPSegments: s.Segments,
+		Malformed: t.Malformed, Connections: conns, Evicted: s.Evicted, Truncated: t.Truncated, Errors: errs, Capture: t.Capture,
 	})
+}
+
+// JSONInterim heads an interim report of a live capture; a "snapshot"
+// record per open connection follows it.
+type JSONInterim struct {
+	Type     string   `json:"type"`
+	At       jsonTime `json:"at"`
+	Segments int64    `json:"tcp_segments"`
+	Open     int      `json:"open_connections"`
+	Ended    int      `json:"ended_connections"`
+}
+
+// WriteInterim writes an interim report: the heading record, then one
+// "snapshot" record (the connection record's fields) per open connection.
+func WriteInterim(w io.Writer, at time.Time, open []analyze.Conn, ended int, segments int64) error {
+	if err := writeLine(w, JSONInterim{Type: "interim", At: jsonTime(at), Segments: segments, Open: len(open), Ended: ended}); err != nil {
+		return err
+	}
+	for _, c := range open {
+		j := ConnJSON(c)
+		j.Type = "snapshot"
+		if err := writeLine(w, j); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // UnmarshalJSON reads the format MarshalJSON writes, so scripts in Go (and

@@ -84,3 +84,26 @@ func (f *filter) hint() string {
 	}
 	return b.String()
 }
+
+// kernel is the BPF expression a live capture compiles into the kernel:
+// the user's, or the SSH ports, VLAN-tagged or not.
+func (f *filter) kernel() string {
+	if f.expr != "" {
+		return f.expr
+	}
+	var ports []int
+	for p := range f.ports {
+		ports = append(ports, int(p))
+	}
+	sort.Ints(ports)
+	var b strings.Builder
+	b.WriteString("tcp and (")
+	for i, p := range ports {
+		if i > 0 {
+			b.WriteString(" or ")
+		}
+		b.WriteString("port " + strconv.Itoa(p))
+	}
+	b.WriteString(")")
+	return b.String() + " or (vlan and " + b.String() + ")"
+}

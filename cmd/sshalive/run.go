@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 // Exit codes (documented in README.md).
 const (
 	exitOK      = 0
-	exitError   = 1 // nothing could be analysed, or no SSH traffic at all
+	exitError   = 1 // nothing could be analysed, no SSH traffic, or the capture failed
 	exitUsage   = 2
 	exitPartial = 3 // some input was unreadable or cut short; the rest is reported
 )
@@ -29,19 +30,33 @@ var version = "dev"
 // Config is the parsed command line.
 type Config struct {
 	Files       []string
+	Interface   string
+	ListIfaces  bool
 	Ports       []int
 	JSON        bool
 	Events      bool
+	HTML        string
 	Count       int64
+	Duration    time.Duration
+	Interval    time.Duration
+	Snaplen     int
+	BufferKiB   int
+	Promisc     bool
+	WriteFile   string
+	MetricsAddr string
+	User        string
 	IdleTimeout time.Duration
 	MaxConns    int
 	Filter      []string // trailing tcpdump-style expression
 }
 
 const usageText = `usage: sshalive -r FILE [-r FILE...] [options] [expression]
+       sshalive -i IFACE [options] [expression]
+       sshalive -D
 
-Tells who keeps each SSH session in a capture alive (SSH-layer and TCP
-keepalives), how often, and how the session ended.
+Tells who keeps each SSH session alive (SSH-layer and TCP keepalives), how
+often, and how the session ended. An expression (tcpdump syntax) replaces the
+default filter "tcp port 22".
 
 `
 
@@ -50,14 +65,25 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs := pflag.NewFlagSet("sshalive", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.SetInterspersed(true)
+	fs.SortFlags = false
 	fs.StringArrayVarP(&cfg.Files, "read", "r", nil, "read packets from `FILE` (pcap, pcapng, gzip; - for stdin); repeatable")
+	fs.StringVarP(&cfg.Interface, "interface", "i", "", "capture live on `IFACE` (any = all interfaces)")
+	fs.BoolVarP(&cfg.ListIfaces, "list-interfaces", "D", false, "list the interfaces live capture can use")
 	fs.IntSliceVarP(&cfg.Ports, "port", "p", nil, "SSH server `PORT` (default 22); repeatable")
 	fs.BoolVar(&cfg.JSON, "json", false, "write JSON Lines: one record per connection, then a summary record")
 	fs.BoolVar(&cfg.Events, "events", false, "print the packet timeline with keepalives labelled")
 	fs.Int64VarP(&cfg.Count, "count", "c", 0, "stop after `N` packets")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "live: stop after this long (e.g. 10m)")
+	fs.DurationVar(&cfg.Interval, "interval", 0, "live: print an interim report this often (SIGUSR1 prints one on demand)")
+	fs.IntVarP(&cfg.Snaplen, "snapshot-length", "s", 2048, "live: bytes kept per packet; the handshake needs ~2 KB for exact sizes")
+	fs.IntVarP(&cfg.BufferKiB, "buffer-size", "B", 0, "live: kernel capture buffer in `KiB` (libpcap's default when 0)")
+	fs.BoolVar(&cfg.Promisc, "promisc", false, "live: put the interface in promiscuous mode")
+	fs.StringVarP(&cfg.WriteFile, "write", "w", "", "live: also save the packets analysed to this pcap `FILE`")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-listen", "", "live: serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9273)")
+	fs.StringVarP(&cfg.User, "relinquish-privileges", "Z", "", "live: drop to `USER` after opening the interface")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 3*time.Hour, "forget a connection idle this long (packet time)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 100000, "connections tracked at once; the oldest are summarised early beyond it")
-	numeric := fs.CountP("numeric", "n", "accepted for tcpdump habit (-n, -nn); addresses are always numeric")
+	fs.CountP("numeric", "n", "accepted for tcpdump habit (-n, -nn); addresses are always numeric")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageText)
@@ -66,21 +92,36 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
-	_ = numeric
 	if *showVersion {
 		return cfg, errVersion
 	}
 	cfg.Filter = fs.Args()
-	if len(cfg.Files) == 0 {
-		return cfg, errors.New("no input: give -r FILE (or -r - for stdin)")
+	switch {
+	case cfg.ListIfaces:
+		return cfg, nil
+	case len(cfg.Files) == 0 && cfg.Interface == "":
+		return cfg, errors.New("no input: give -r FILE (or -r - for stdin), or -i IFACE")
+	case len(cfg.Files) > 0 && cfg.Interface != "":
+		return cfg, errors.New("-r and -i exclude each other")
 	}
 	for _, p := range cfg.Ports {
 		if p < 1 || p > 65535 {
 			return cfg, fmt.Errorf("--port %d: not a TCP port (1-65535)", p)
 		}
 	}
-	if cfg.Count < 0 || cfg.MaxConns < 1 || cfg.IdleTimeout <= 0 {
-		return cfg, errors.New("-c, --max-conns and --idle-timeout must be positive")
+	if cfg.Count < 0 || cfg.MaxConns < 1 || cfg.IdleTimeout <= 0 || cfg.Duration < 0 || cfg.Interval < 0 || cfg.BufferKiB < 0 {
+		return cfg, errors.New("-c, --duration, --interval, -B, --max-conns and --idle-timeout must not be negative")
+	}
+	if cfg.Snaplen < 96 || cfg.Snaplen > 262144 {
+		return cfg, fmt.Errorf("-s %d: between 96 and 262144 bytes", cfg.Snaplen)
+	}
+	if cfg.Interface == "" {
+		for name, set := range map[string]bool{"--duration": cfg.Duration > 0, "--interval": cfg.Interval > 0, "-w": cfg.WriteFile != "",
+			"--metrics-listen": cfg.MetricsAddr != "", "-Z": cfg.User != "", "-B": cfg.BufferKiB > 0} {
+			if set {
+				return cfg, fmt.Errorf("%s needs live capture (-i IFACE)", name)
+			}
+		}
 	}
 	return cfg, nil
 }
@@ -100,6 +141,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		logger.Printf("%v (see --help)", err)
 		return exitUsage
 	}
+	if cfg.ListIfaces {
+		return listInterfaces(stdout, logger)
+	}
 	filter, err := newFilter(cfg)
 	if err != nil {
 		logger.Print(err)
@@ -109,61 +153,67 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	for _, p := range cfg.Ports {
 		acfg.Ports = append(acfg.Ports, uint16(p))
 	}
-	tracker := analyze.NewTracker(acfg)
-	totals := report.Totals{Files: cfg.Files}
+	out := &output{cfg: cfg, stdout: stdout, logger: logger, filter: filter}
+	if cfg.Interface != "" {
+		return runLive(ctx, cfg, filter, analyze.NewTracker(acfg), out, time.Now)
+	}
+	return runOffline(ctx, cfg, stdin, filter, analyze.NewTracker(acfg), out)
+}
+
+func listInterfaces(w io.Writer, logger *log.Logger) int {
+	ifs, err := capture.Interfaces()
+	if err != nil {
+		logger.Print(err)
+		return exitError
+	}
+	for i, f := range ifs {
+		line := fmt.Sprintf("%d.%s", i+1, f.Name)
+		if f.Description != "" {
+			line += " (" + f.Description + ")"
+		}
+		if len(f.Flags) > 0 {
+			line += " [" + strings.Join(f.Flags, ", ") + "]"
+		}
+		if len(f.Addresses) > 0 {
+			line += " " + strings.Join(f.Addresses, " ")
+		}
+		fmt.Fprintln(w, line)
+	}
+	return exitOK
+}
+
+func runOffline(ctx context.Context, cfg Config, stdin io.Reader, filter *filter, tracker *analyze.Tracker, out *output) int {
+	out.totals.Files = cfg.Files
 	failed := 0
-	var remaining = cfg.Count
+	remaining := cfg.Count
 	for _, name := range cfg.Files {
 		if ctx.Err() != nil {
 			break
 		}
 		res, err := readFile(ctx, name, stdin, filter, tracker, remaining)
-		totals.Packets += res.packets
-		totals.Malformed += res.malformed
+		out.totals.Packets += res.packets
+		out.totals.Malformed += res.malformed
 		if cfg.Count > 0 {
 			remaining -= res.packets
 		}
 		if err != nil {
 			failed++
-			if errors.Is(err, capture.ErrTruncated) {
-				totals.Truncated = true
-			}
-			msg := fmt.Sprintf("%s: %v", name, err)
-			totals.Errors = append(totals.Errors, msg)
-			logger.Print(msg)
+			out.fileError(name, err)
 		}
 		if cfg.Count > 0 && remaining <= 0 {
 			break
 		}
 	}
-	summary := tracker.Flush()
-	if totals.Malformed > 0 {
-		logger.Printf("%d packets could not be decoded (malformed or cut short)", totals.Malformed)
-	}
-	var werr error
-	switch {
-	case cfg.JSON:
-		werr = report.JSON(stdout, summary, totals)
-	case cfg.Events:
-		werr = report.Events(stdout, summary)
-		if werr == nil {
-			fmt.Fprintln(stdout)
-			werr = report.Table(stdout, summary)
-		}
-	default:
-		werr = report.Table(stdout, summary)
-	}
-	if werr != nil {
-		logger.Printf("write: %v", werr)
-		return exitError
+	if code := out.final(tracker.Flush()); code != exitOK {
+		return code
 	}
 	switch {
-	case failed == len(cfg.Files) && totals.Packets == 0:
+	case failed == len(cfg.Files) && out.totals.Packets == 0:
 		return exitError
 	case failed > 0:
 		return exitPartial
-	case len(summary.Conns) == 0:
-		logger.Printf("no SSH traffic (%s) in %s%s", filter, strings.Join(cfg.Files, ", "), filter.hint())
+	case out.conns == 0:
+		out.logger.Printf("no SSH traffic (%s) in %s%s", filter, strings.Join(cfg.Files, ", "), filter.hint())
 		return exitError
 	}
 	return exitOK
@@ -221,4 +271,102 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 		}
 		t.Observe(seg)
 	}
+}
+
+// isTerminal reports whether w is a character device (an interactive
+// terminal), where interim reports redraw in place.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// output renders results: the final report, connection records streamed
+// as connections end (live --json), and interim reports.
+type output struct {
+	cfg    Config
+	stdout io.Writer
+	logger *log.Logger
+	filter *filter
+	totals report.Totals
+	conns  int            // connections reported so far
+	ended  []analyze.Conn // live table mode: ended connections kept for the final table
+}
+
+func (o *output) fileError(name string, err error) {
+	if errors.Is(err, capture.ErrTruncated) {
+		o.totals.Truncated = true
+	}
+	msg := fmt.Sprintf("%s: %v", name, err)
+	o.totals.Errors = append(o.totals.Errors, msg)
+	o.logger.Print(msg)
+}
+
+// endedConns takes connections that ended during a live capture: written at
+// once in JSON mode, kept for the final table otherwise.
+func (o *output) endedConns(cs []analyze.Conn) {
+	for _, c := range cs {
+		o.conns++
+		if o.cfg.JSON {
+			report.WriteConn(o.stdout, c)
+			continue
+		}
+		if !o.cfg.Events {
+			c.Events = nil
+		}
+		o.ended = append(o.ended, c)
+	}
+}
+
+// final writes the report of what is left and returns exitError if it
+// could not be written.
+func (o *output) final(s analyze.Summary) int {
+	if o.totals.Malformed > 0 {
+		o.logger.Printf("%d packets could not be decoded (malformed or cut short)", o.totals.Malformed)
+	}
+	o.conns += len(s.Conns)
+	s.Conns = append(o.ended, s.Conns...)
+	var err error
+	switch {
+	case o.cfg.JSON:
+		// Connections already streamed are counted, not repeated.
+		for _, c := range s.Conns {
+			if err = report.WriteConn(o.stdout, c); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = report.WriteSummary(o.stdout, o.conns, s, o.totals)
+		}
+	case o.cfg.Events:
+		if err = report.Events(o.stdout, s); err == nil {
+			fmt.Fprintln(o.stdout)
+			err = report.Table(o.stdout, s)
+		}
+	default:
+		err = report.Table(o.stdout, s)
+	}
+	if err != nil {
+		o.logger.Printf("write: %v", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// interim writes a report of the capture so far without changing it.
+func (o *output) interim(at time.Time, open []analyze.Conn, segments int64) {
+	if o.cfg.JSON {
+		report.WriteInterim(o.stdout, at, open, o.conns, segments)
+		return
+	}
+	all := analyze.Summary{Conns: append(append([]analyze.Conn{}, o.ended...), open...), Segments: segments}
+	if isTerminal(o.stdout) {
+		fmt.Fprint(o.stdout, "\033[H\033[2J") // redraw in place
+	}
+	fmt.Fprintf(o.stdout, "--- sshalive %s: %d packets, %d open connections ---\n", at.Format("15:04:05"), segments, len(open))
+	report.Table(o.stdout, all)
+	fmt.Fprintln(o.stdout)
 }

@@ -398,6 +398,10 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
+	// The live tests start this binary as sshalive in a namespace.
+	if os.Getenv("SSHALIVE_RUN_MAIN") == "1" {
+		main()
+	}
 	flag.Parse()
 	if _, err := os.Stat(pcapDir); errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintln(os.Stderr, "testdata/pcaps missing")

@@ -1,0 +1,313 @@
+//go:build cgo && linux
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sshalive/sshalive/report"
+)
+
+// The live tests run real OpenSSH and a live sshalive, each as its own
+// process, inside a network namespace the test creates: sshd and ssh talk
+// over the namespace's own loopback, so kernel keepalive sysctls set there
+// touch nothing else. They need root (CI runs as root; make test installs
+// openssh-server, iproute2).
+
+// labNS is a throwaway network namespace with a running sshd.
+type labNS struct {
+	t    *testing.T
+	name string
+	dir  string
+	sshd *exec.Cmd
+}
+
+func newLabNS(t *testing.T, sshdConfig []string, sysctls map[string]string) *labNS {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("live capture tests need root (network namespaces, packet capture)")
+	}
+	for _, bin := range []string{"ip", "/usr/sbin/sshd", "ssh", "ssh-keygen"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("%s not installed (make test installs it): %v", bin, err)
+		}
+	}
+	n := &labNS{t: t, name: fmt.Sprintf("sa-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6), dir: t.TempDir()}
+	n.must("ip", "netns", "add", n.name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", n.name).Run() })
+	n.must("ip", "-n", n.name, "link", "set", "lo", "up")
+	for k, v := range sysctls {
+		n.must("ip", "netns", "exec", n.name, "sysctl", "-q", "-w", k+"="+v)
+	}
+	for _, k := range []string{"host", "user"} {
+		n.must("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(n.dir, k))
+	}
+	pub, err := os.ReadFile(filepath.Join(n.dir, "user.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(n.dir, "authorized_keys"), pub, 0o600)
+	os.MkdirAll("/run/sshd", 0o755)
+	cfg := append([]string{"ListenAddress 127.0.0.1", "Port 22", "HostKey " + filepath.Join(n.dir, "host"),
+		"PidFile " + filepath.Join(n.dir, "sshd.pid"), "AuthorizedKeysFile " + filepath.Join(n.dir, "authorized_keys"),
+		"PermitRootLogin prohibit-password", "UsePAM no", "StrictModes no"}, sshdConfig...)
+	cfgPath := filepath.Join(n.dir, "sshd_config")
+	os.WriteFile(cfgPath, []byte(strings.Join(cfg, "\n")+"\n"), 0o600)
+	n.sshd = exec.Command("ip", "netns", "exec", n.name, "/usr/sbin/sshd", "-D", "-e", "-f", cfgPath)
+	n.sshd.Stderr = &bytes.Buffer{}
+	if err := n.sshd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.sshd.Process.Kill()
+		n.sshd.Wait()
+	})
+	for i := 0; ; i++ { // until sshd listens; bounded
+		// Listening, checked without connecting (a probe connection would be
+		// traffic in the captures).
+		out, _ := exec.Command("ip", "netns", "exec", n.name, "ss", "-Hltn", "sport = :22").Output()
+		if len(bytes.TrimSpace(out)) > 0 {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("sshd did not start: %s", n.sshd.Stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return n
+}
+
+func (n *labNS) must(args ...string) {
+	n.t.Helper()
+	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		n.t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+}
+
+// ssh runs an OpenSSH client session in the namespace.
+func (n *labNS) ssh(opts []string, command string) *exec.Cmd {
+	args := []string{"netns", "exec", n.name, "ssh", "-F", "/dev/null", "-i", filepath.Join(n.dir, "user"),
+		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"}
+	args = append(append(args, opts...), "root@127.0.0.1", command)
+	return exec.Command("ip", args...)
+}
+
+// sshalive starts this test binary as sshalive (see TestMain) in the
+// namespace and returns once it captures.
+func (n *labNS) sshalive(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	n.t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	cmd := exec.Command("ip", append([]string{"netns", "exec", n.name, self}, args...)...)
+	cmd.Env = append(os.Environ(), "SSHALIVE_RUN_MAIN=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	pr, pw, _ := os.Pipe()
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		n.t.Fatal(err)
+	}
+	pw.Close()
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sent := false
+		for sc.Scan() {
+			stderr.WriteString(sc.Text() + "\n")
+			if !sent && strings.Contains(sc.Text(), "capturing on") {
+				ready <- true
+				sent = true
+			}
+		}
+		if !sent {
+			ready <- false
+		}
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			n.t.Fatalf("sshalive did not start capturing: %s", stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		n.t.Fatal("sshalive did not start capturing within 10 s")
+	}
+	return cmd, &stdout, &stderr
+}
+
+func waitExit(t *testing.T, cmd *exec.Cmd, limit time.Duration) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(limit):
+		cmd.Process.Kill()
+		t.Fatalf("did not exit within %v", limit)
+	}
+	return -1
+}
+
+func oneConn(t *testing.T, out string) report.JSONConn {
+	t.Helper()
+	conns := connRecords(t, out)
+	if len(conns) != 1 {
+		t.Fatalf("%d connections, want 1:\n%s", len(conns), out)
+	}
+	return conns[0]
+}
+
+func checkKA(t *testing.T, ks []report.JSONKeepalives, sender string, minProbes int, interval float64) {
+	t.Helper()
+	if len(ks) != 1 {
+		t.Fatalf("keepalive entries %+v, want one from the %s", ks, sender)
+	}
+	k := ks[0]
+	if k.Sender != sender || k.Probes < minProbes || k.Answered != k.Probes {
+		t.Errorf("sender %s probes %d answered %d; want %s, at least %d, all answered", k.Sender, k.Probes, k.Answered, sender, minProbes)
+	}
+	if k.Interval == nil || math.Abs(k.Interval.Median-interval) > 0.02*interval {
+		t.Errorf("interval %+v, want %.1f s ±2%%", k.Interval, interval)
+	}
+}
+
+// TestLiveServerAlive: ssh -o ServerAliveInterval=1 for 6 s; sshalive -i lo
+// --duration must see the client probe every second.
+func TestLiveServerAlive(t *testing.T) {
+	n := newLabNS(t, nil, nil)
+	cmd, stdout, stderr := n.sshalive("-i", "lo", "--duration", "9s", "--json")
+	if out, err := n.ssh([]string{"-o", "ServerAliveInterval=1", "-o", "Ciphers=chacha20-poly1305@openssh.com"}, "sleep 6").CombinedOutput(); err != nil {
+		t.Fatalf("ssh: %v %s", err, out)
+	}
+	if code := waitExit(t, cmd, 20*time.Second); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	c := oneConn(t, stdout.String())
+	checkKA(t, c.SSHKeepalives, "client", 4, 1.0)
+	if c.SSHKeepalives[0].ProbeBytes != 52 || c.SSHKeepalives[0].ReplyBytes != 28 || c.End.How != "fin" || c.End.By != "client" {
+		t.Errorf("%+v", c)
+	}
+	if !strings.Contains(stderr.String(), "dropped by kernel") {
+		t.Errorf("no capture statistics on stderr: %s", stderr)
+	}
+}
+
+// TestLiveClientAlive: sshd ClientAliveInterval=1 (9.2 probes every 2 s).
+func TestLiveClientAlive(t *testing.T) {
+	n := newLabNS(t, []string{"ClientAliveInterval 1"}, nil)
+	cmd, stdout, stderr := n.sshalive("-i", "lo", "--duration", "11s", "--json")
+	if out, err := n.ssh([]string{"-o", "ServerAliveInterval=0"}, "sleep 8").CombinedOutput(); err != nil {
+		t.Fatalf("ssh: %v %s", err, out)
+	}
+	if code := waitExit(t, cmd, 20*time.Second); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	c := oneConn(t, stdout.String())
+	ver, _ := exec.Command("ssh", "-V").CombinedOutput()
+	want := 2.0 // sshd 9.2–9.4 probes at twice ClientAliveInterval
+	if !strings.Contains(string(ver), "OpenSSH_9.2") && !strings.Contains(string(ver), "OpenSSH_9.3") && !strings.Contains(string(ver), "OpenSSH_9.4") {
+		want = 1.0
+	}
+	checkKA(t, c.SSHKeepalives, "server", 3, want)
+	if c.Inferred.ClientAliveInterval == nil || *c.Inferred.ClientAliveInterval != 1 {
+		t.Errorf("inferred %+v", c.Inferred)
+	}
+}
+
+// TestLiveTCPKeepalive: TCPKeepAlive with a 2 s keepalive time set in the
+// namespace; the SSH layer is quiet.
+func TestLiveTCPKeepalive(t *testing.T) {
+	n := newLabNS(t, []string{"TCPKeepAlive no", "ClientAliveInterval 0"}, map[string]string{
+		"net.ipv4.tcp_keepalive_time": "2", "net.ipv4.tcp_keepalive_intvl": "1", "net.ipv4.tcp_keepalive_probes": "3"})
+	cmd, stdout, stderr := n.sshalive("-i", "lo", "--duration", "11s", "--json")
+	if out, err := n.ssh([]string{"-o", "ServerAliveInterval=0", "-o", "TCPKeepAlive=yes"}, "sleep 8").CombinedOutput(); err != nil {
+		t.Fatalf("ssh: %v %s", err, out)
+	}
+	if code := waitExit(t, cmd, 20*time.Second); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	c := oneConn(t, stdout.String())
+	if len(c.SSHKeepalives) != 0 {
+		t.Errorf("SSH keepalives %+v on a quiet session", c.SSHKeepalives)
+	}
+	// The kernel's timer wheel stretches 2 s to ~2.02 s (FACTS).
+	checkKA(t, c.TCPKeepalives, "client", 3, 2.02)
+	if c.Inferred.TCPKeepaliveTime == nil || *c.Inferred.TCPKeepaliveTime != 2 {
+		t.Errorf("inferred %+v", c.Inferred)
+	}
+}
+
+// TestLiveInterrupt: SIGINT mid-run prints the final report (connections
+// still open) and exits 0; -w saved what was analysed.
+func TestLiveInterrupt(t *testing.T) {
+	n := newLabNS(t, nil, nil)
+	saved := filepath.Join(t.TempDir(), "saved.pcap")
+	cmd, stdout, stderr := n.sshalive("-i", "lo", "--json", "-w", saved)
+	session := n.ssh([]string{"-o", "ServerAliveInterval=1"}, "sleep 15")
+	if err := session.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		session.Process.Kill()
+		session.Wait()
+	}()
+	time.Sleep(5 * time.Second)
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := waitExit(t, cmd, 10*time.Second); code != exitOK {
+		t.Fatalf("exit %d after SIGINT: %s", code, stderr)
+	}
+	c := oneConn(t, stdout.String())
+	if c.End.How != "open" || len(c.SSHKeepalives) != 1 || c.SSHKeepalives[0].Probes < 2 {
+		t.Errorf("final report %+v", c)
+	}
+	// The saved capture gives the same answer offline.
+	out, _, code := sshalive(t, "--json", "-r", saved)
+	if code != exitOK || oneConn(t, out).SSHKeepalives[0].Probes != c.SSHKeepalives[0].Probes {
+		t.Errorf("offline over -w file: exit %d\n%s", code, out)
+	}
+}
+
+// TestLiveErrors: a missing interface and a bad filter each get one line.
+func TestLiveErrors(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	_, stderr, code := sshalive(t, "-i", "sa-no-such-if0")
+	if code != exitError || !strings.Contains(stderr, "no such interface") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d: %q", code, stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"-i", "lo", "--json"}, nil, &out, &errb); code != exitOK || !strings.Contains(out.String(), `"type":"summary"`) {
+		t.Errorf("cancelled run: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	var sum struct {
+		Interface string `json:"interface"`
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	json.Unmarshal([]byte(lines[len(lines)-1]), &sum)
+	if sum.Interface != "lo" {
+		t.Errorf("summary %s", lines[len(lines)-1])
+	}
+}
