@@ -311,3 +311,69 @@ func TestLiveErrors(t *testing.T) {
 		t.Errorf("summary %s", lines[len(lines)-1])
 	}
 }
+
+// TestLiveInterimAndMetrics: --interval writes interim reports (an
+// "interim" record, then a "snapshot" per open connection) and
+// --metrics-listen serves the Prometheus metrics.
+func TestLiveInterimAndMetrics(t *testing.T) {
+	n := newLabNS(t, nil, nil)
+	cmd, stdout, stderr := n.sshalive("-i", "lo", "--duration", "9s", "--interval", "2s", "--json", "--metrics-listen", "127.0.0.1:9273")
+	session := n.ssh([]string{"-o", "ServerAliveInterval=1"}, "sleep 5")
+	if err := session.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * time.Second)
+	scrape, err := exec.Command("ip", "netns", "exec", n.name, "bash", "-c",
+		`exec 3<>/dev/tcp/127.0.0.1/9273; printf 'GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n' >&3; timeout 5 cat <&3`).Output()
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	for _, want := range []string{"sshalive_build_info{", "sshalive_connections_tracked 1", `sshalive_capture_packets{counter="dropped_by_kernel"} 0`} {
+		if !strings.Contains(string(scrape), want) {
+			t.Errorf("metrics lack %q:\n%s", want, scrape)
+		}
+	}
+	session.Wait()
+	if code := waitExit(t, cmd, 20*time.Second); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var interim, snapshots, conns int
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var r struct {
+			Type   string `json:"type"`
+			Client string `json:"client"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		switch r.Type {
+		case "interim":
+			interim++
+		case "snapshot":
+			snapshots++
+		case "connection":
+			conns++
+		}
+	}
+	if interim < 3 || snapshots < 1 || conns != 1 {
+		t.Errorf("%d interim, %d snapshot, %d connection records:\n%s", interim, snapshots, conns, stdout)
+	}
+}
+
+// TestLivePermission: without capture rights, one line says how to fix it.
+func TestLivePermission(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to switch to an unprivileged user")
+	}
+	self, _ := os.Executable()
+	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", self, "-i", "lo")
+	cmd.Env = append(os.Environ(), "SSHALIVE_RUN_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitError {
+		t.Fatalf("exit %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "setcap cap_net_raw,cap_net_admin=eip") || strings.Count(string(out), "\n") != 1 {
+		t.Errorf("stderr %q", out)
+	}
+}
