@@ -13,7 +13,7 @@ BUILD_PKGS := gcc libc6-dev libpcap-dev
 LAB_PKGS   := openssh-server openssh-client tcpdump iproute2 iptables procps perl
 CAPTURE_PKGS := tshark
 
-.PHONY: all demo test build deps test-deps capture-deps captures vet bench clean
+.PHONY: all demo test lint build deps test-deps capture-deps captures bench clean
 
 all: build
 
@@ -21,12 +21,22 @@ all: build
 demo: build
 	$(BIN) -r $(DEMO)
 
-## test: set up and run the whole test suite (unit, golden, real-traffic lab)
-test: test-deps
-	$(GO) vet ./...
-	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
-	CGO_ENABLED=0 $(GO) test ./analyze/... ./report/...
+## test: set up and run the whole test suite: lint, unit, golden, lab
+## captures, public traces, live capture against real sshd (as root)
+test: test-deps lint
+	CGO_ENABLED=0 $(GO) test -count=1 ./analyze/... ./report/... ./capture/...
 	$(GO) test -count=1 ./...
+
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: deps
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet ./...
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@# analyze is the leaf: no gopacket, tablewriter, os or signals there
+	@bad="$$($(GO) list -f '{{join .Imports "\n"}}' ./analyze | grep -E 'gopacket|tablewriter|^os$$|os/signal' || true)"; \
+	if [ -n "$$bad" ]; then echo "analyze imports $$bad"; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/sshalive

@@ -66,14 +66,28 @@ func (f *flow) sshKeepalives(d Role, ciphers [2]CipherSpec, known [2]bool) []Kee
 		// A probe that came soon after traffic (ssh's whole-second timer)
 		// counts only beside one of the same size that followed a silence:
 		// session setup has request/reply pairs of these sizes too.
+		// A probe TCP had to retransmit after a silence is one too (the
+		// path died under it), answered or not.
 		quiet := map[int]bool{}
+		// A probe comes no sooner after the peer's last data than the
+		// whole-second timer allows: more than period-1 s, and the earliest
+		// quiet probe of a size is at most period s. A shell prompt of
+		// probe size right after a command, answered by a keystroke of the
+		// failure message's size, is not a probe.
+		soonest := map[int]time.Duration{}
 		for _, c := range cands {
-			if c.answered && (c.idle == unknownIdle || c.idle >= minIdle) {
+			if (c.answered || c.retrans > 0) && (c.idle == unknownIdle || c.idle >= minIdle) {
 				quiet[c.size] = true
+				if s, ok := soonest[c.size]; c.idle != unknownIdle && (!ok || c.idle-time.Second-100*time.Millisecond < s) {
+					soonest[c.size] = c.idle - time.Second - 100*time.Millisecond
+				}
 			}
 		}
 		for _, c := range cands {
 			if !quiet[c.size] && !coalesced(c, sh, ciphers[d.Peer()]) {
+				continue
+			}
+			if quiet[c.size] && c.idle != unknownIdle && c.idle < minIdle && c.idle < soonest[c.size] {
 				continue
 			}
 			var kinds []ProbeKind

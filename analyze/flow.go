@@ -91,6 +91,11 @@ func (f *flow) observe(seg Segment) {
 		d = Server
 	}
 	if f.packets > 0 {
+		if seg.At.Before(f.last) {
+			// Time running backwards (a clock step, merged captures):
+			// for this connection it stands still instead.
+			seg.At = f.last
+		}
 		if gap := seg.At.Sub(f.last); gap > f.longestIdle {
 			f.longestIdle = gap
 		}
@@ -169,7 +174,7 @@ func (f *flow) observe(seg Segment) {
 				// The first banner on a connection of unknown orientation
 				// comes from the server.
 				f.swap()
-				d, ds, ps = Server, &f.dir[Server], &f.dir[Client]
+				d, ds = Server, &f.dir[Server]
 			}
 		}
 	} else if !ds.hasNext {

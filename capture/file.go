@@ -118,8 +118,13 @@ func newFile(name string, rc io.ReadCloser) (*File, error) {
 		}
 		zbr := bufio.NewReaderSize(zr, 1<<16)
 		if magic, err = zbr.Peek(4); len(magic) < 4 {
-			if len(magic) == 0 && (err == nil || errors.Is(err, io.EOF)) {
+			switch {
+			case len(magic) == 0 && errors.Is(err, io.EOF):
 				return nil, fmt.Errorf("gzip: %w", ErrEmpty)
+			case errors.Is(err, io.ErrUnexpectedEOF):
+				return nil, fmt.Errorf("gzip: %w", ErrTruncated)
+			case err != nil && !errors.Is(err, io.EOF):
+				return nil, fmt.Errorf("gzip: %w", err)
 			}
 			return nil, fmt.Errorf("gzip: %w", ErrNotCapture)
 		}

@@ -225,8 +225,7 @@ type readResult struct {
 
 // readFile feeds one capture file through the decoder into the tracker. It
 // returns what was read even when it fails part way.
-func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter, t *analyze.Tracker, limit int64) (readResult, error) {
-	var res readResult
+func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter, t *analyze.Tracker, limit int64) (res readResult, err error) {
 	f, err := capture.OpenFile(name, stdin)
 	if err != nil {
 		return res, err
