@@ -6,8 +6,12 @@ import (
 	"time"
 )
 
-// summarise settles the connection's candidates and returns its summary.
-func (f *flow) summarise() Conn {
+// summarise settles the connection's candidates and returns its summary;
+// ok is false for a connection that never carried data nor a keepalive.
+func (f *flow) summarise() (Conn, bool) {
+	if !f.carried() && f.synSeen {
+		return Conn{}, false
+	}
 	for _, d := range []Role{Client, Server} {
 		if f.hasPd[d] {
 			f.addCand(d, f.pend[d])
@@ -37,7 +41,7 @@ func (f *flow) summarise() Conn {
 	}
 	c.Inferred = f.infer(&c)
 	c.Events = f.evs
-	return c
+	return c, true
 }
 
 // accepted is a candidate judged to be a keepalive probe.

@@ -49,6 +49,10 @@ type tcpProbe struct {
 }
 
 type flow struct {
+	key        pairKey
+	list       *flowList // the Tracker's open or closed list
+	prev, next *flow
+
 	order          int64
 	client, server netip.AddrPort
 	byPort         bool // orientation from the SSH port (no SYN seen)
@@ -64,6 +68,7 @@ type flow struct {
 	specsDone bool
 	specs     [2]CipherSpec
 	specOK    [2]bool
+	shapes    [2][2]keepaliveShape // per sender, once specs are known
 
 	pend  [2]sshCand
 	hasPd [2]bool
@@ -85,7 +90,7 @@ func (f *flow) closed() bool {
 
 func seqLess(a, b uint32) bool { return int32(a-b) < 0 }
 
-func (f *flow) observe(seg Segment) {
+func (f *flow) observe(seg *Segment) {
 	d := Client
 	if seg.Src != f.client {
 		d = Server
@@ -251,6 +256,10 @@ func (f *flow) exactKnown() bool {
 	if !f.specsDone && f.hs[Client].hasKex && f.hs[Server].hasKex {
 		f.specsDone = true
 		f.specs, f.specOK = negotiateSpecs(f.hs[Client].kex, f.hs[Server].kex)
+		if f.specOK[Client] && f.specOK[Server] {
+			f.shapes[Client] = shapes(f.specs[Client], f.specs[Server])
+			f.shapes[Server] = shapes(f.specs[Server], f.specs[Client])
+		}
 	}
 	return f.specOK[Client] && f.specOK[Server]
 }
@@ -259,7 +268,7 @@ func (f *flow) exactKnown() bool {
 // connection's memory grows with its probes, not with its keystrokes.
 func (f *flow) addCand(d Role, c sshCand) {
 	if f.exactKnown() {
-		sh := shapes(f.specs[d], f.specs[d.Peer()])
+		sh := f.shapes[d]
 		if c.size != sh[0].probe && c.size != sh[1].probe && !coalesced(c, sh, f.specs[d.Peer()]) {
 			return
 		}
@@ -292,4 +301,9 @@ func (f *flow) clone() *flow {
 	}
 	cp.evs = slices.Clone(f.evs)
 	return &cp
+}
+
+// carried reports whether the connection has shown data or a keepalive.
+func (f *flow) carried() bool {
+	return f.dir[Client].dataSeen || f.dir[Server].dataSeen || len(f.tcp[Client])+len(f.tcp[Server]) > 0
 }

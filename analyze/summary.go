@@ -32,6 +32,9 @@ type Summary struct {
 	Conns    []Conn
 	Segments int64 // TCP segments observed
 	Evicted  int   // connections summarised early because the table was full
+	// NoData counts connections with a SYN but no data and no keepalive
+	// (SYN scans, refused or abandoned connects): counted, not listed.
+	NoData int
 }
 
 // Conn is everything learnt about one TCP connection.

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"cmp"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"time"
@@ -40,6 +41,9 @@ const (
 	// closedLinger keeps a closed connection this long for stray packets
 	// (the last ACK, retransmitted FINs).
 	closedLinger = 30 * time.Second
+	// freshTimeout forgets a connection that carried no data and no
+	// keepalive for this long (an unanswered SYN, a scan).
+	freshTimeout = 2 * time.Minute
 	// A sweep for idle and closed connections runs every sweepEvery
 	// segments or sweepPeriod of packet time, whichever comes first.
 	sweepEvery  = 4096
@@ -48,26 +52,60 @@ const (
 
 // Tracker follows TCP connections and classifies their keepalives. It is not
 // safe for concurrent use.
+//
+// Open and closed connections sit in two lists ordered by their last packet
+// (most recent first), so expiring idle or closed connections and evicting
+// the least recently seen one cost nothing per packet and O(1) each.
 type Tracker struct {
 	cfg      Config
 	ports    map[uint16]bool
 	flows    map[pairKey]*flow
+	last     *flow    // the flow of the previous segment: bulk transfers repeat it
+	fresh    flowList // no data or keepalive yet: SYNs, scans, bare ACKs
+	open     flowList
+	closed   flowList
 	done     []Conn
 	segments int64
 	evicted  int
+	noData   int
 	order    int64
 	sinceSwp int
 	lastSwp  time.Time
-	drained  int // connections already handed out by Drain
 }
 
-type pairKey struct{ a, b netip.AddrPort }
+// pairKey names a connection whichever way a segment goes: its two
+// endpoints in a fixed order, as plain integers, which hash faster than
+// netip values (those carry a zone handle).
+type pairKey struct {
+	a, b endpointKey
+}
+
+type endpointKey struct {
+	hi, lo uint64
+	port   uint16
+}
+
+func endpointOf(ap netip.AddrPort) endpointKey {
+	b := ap.Addr().As16()
+	return endpointKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), ap.Port()}
+}
+
+func (e endpointKey) less(o endpointKey) bool {
+	if e.hi != o.hi {
+		return e.hi < o.hi
+	}
+	if e.lo != o.lo {
+		return e.lo < o.lo
+	}
+	return e.port < o.port
+}
 
 func keyOf(x, y netip.AddrPort) pairKey {
-	if x.Compare(y) > 0 {
-		x, y = y, x
+	a, b := endpointOf(x), endpointOf(y)
+	if b.less(a) {
+		a, b = b, a
 	}
-	return pairKey{x, y}
+	return pairKey{a, b}
 }
 
 // NewTracker returns a Tracker with cfg's defaults filled in.
@@ -93,9 +131,12 @@ func NewTracker(cfg Config) *Tracker {
 func (t *Tracker) Observe(seg Segment) {
 	t.segments++
 	k := keyOf(seg.Src, seg.Dst)
-	f := t.flows[k]
+	f := t.last
+	if f == nil || f.key != k {
+		f = t.flows[k]
+	}
 	if f != nil && f.closed() && seg.Flags&(FlagSYN|FlagACK) == FlagSYN {
-		t.finish(k, f, false) // the 4-tuple is reused by a new connection
+		t.finish(f, false) // the 4-tuple is reused by a new connection
 		f = nil
 	}
 	if f == nil {
@@ -103,9 +144,22 @@ func (t *Tracker) Observe(seg Segment) {
 			t.evictOldest()
 		}
 		f = t.newFlow(seg)
+		f.key = k
 		t.flows[k] = f
+		t.fresh.pushFront(f)
 	}
-	f.observe(seg)
+	t.last = f
+	f.observe(&seg)
+	switch {
+	case f.list != &t.closed && f.closed():
+		f.list.remove(f)
+		t.closed.pushFront(f)
+	case f.list == &t.fresh && f.carried():
+		t.fresh.remove(f)
+		t.open.pushFront(f)
+	default:
+		f.list.moveToFront(f)
+	}
 	if t.sinceSwp++; t.sinceSwp >= sweepEvery || seg.At.Sub(t.lastSwp) >= sweepPeriod {
 		t.Advance(seg.At)
 	}
@@ -126,7 +180,6 @@ func (t *Tracker) Advance(now time.Time) {
 func (t *Tracker) Drain() []Conn {
 	out := t.done
 	t.done = nil
-	t.drained += len(out)
 	return out
 }
 
@@ -135,8 +188,9 @@ func (t *Tracker) Drain() []Conn {
 func (t *Tracker) Snapshot() []Conn {
 	out := make([]Conn, 0, len(t.flows))
 	for _, f := range t.flows {
-		cp := f.clone()
-		out = append(out, cp.summarise())
+		if c, ok := f.clone().summarise(); ok {
+			out = append(out, c)
+		}
 	}
 	sortConns(out)
 	return out
@@ -169,36 +223,50 @@ func (t *Tracker) newFlow(seg Segment) *flow {
 }
 
 // sweep summarises connections idle past the timeout and closed ones past
-// their linger time.
+// their linger time, walking each list from its stale end.
 func (t *Tracker) sweep(now time.Time) {
-	for k, f := range t.flows {
-		if now.Sub(f.last) > t.cfg.IdleTimeout || (f.closed() && now.Sub(f.last) > closedLinger) {
-			t.finish(k, f, false)
-		}
+	for f := t.closed.tail; f != nil && now.Sub(f.last) > closedLinger; f = t.closed.tail {
+		t.finish(f, false)
+	}
+	for f := t.fresh.tail; f != nil && now.Sub(f.last) > freshTimeout; f = t.fresh.tail {
+		t.finish(f, false)
+	}
+	for f := t.open.tail; f != nil && now.Sub(f.last) > t.cfg.IdleTimeout; f = t.open.tail {
+		t.finish(f, false)
 	}
 }
 
-// evictOldest summarises the least recently seen eighth of the table.
+// evictOldest makes room for one connection: the least recently seen one
+// that carried nothing yet, else closed, else open, is summarised early. A
+// SYN flood thus evicts its own SYNs, not the sessions being watched.
 func (t *Tracker) evictOldest() {
-	type kf struct {
-		k pairKey
-		f *flow
+	f := t.fresh.tail
+	if f == nil {
+		f = t.closed.tail
 	}
-	all := make([]kf, 0, len(t.flows))
-	for k, f := range t.flows {
-		all = append(all, kf{k, f})
+	if f == nil {
+		f = t.open.tail
 	}
-	slices.SortFunc(all, func(a, b kf) int { return a.f.last.Compare(b.f.last) })
-	n := max(1, len(all)/8)
-	for _, e := range all[:n] {
-		t.finish(e.k, e.f, true)
+	if f != nil {
+		t.finish(f, true)
 		t.evicted++
 	}
 }
 
-func (t *Tracker) finish(k pairKey, f *flow, evicted bool) {
-	delete(t.flows, k)
-	c := f.summarise()
+// finish summarises f and forgets it. A connection that never carried a
+// byte of data nor a TCP keepalive (a SYN scan, a refused or abandoned
+// connect) is only counted: it is no SSH session.
+func (t *Tracker) finish(f *flow, evicted bool) {
+	delete(t.flows, f.key)
+	if t.last == f {
+		t.last = nil
+	}
+	f.list.remove(f)
+	c, ok := f.summarise()
+	if !ok {
+		t.noData++
+		return
+	}
 	c.Evicted = evicted
 	t.done = append(t.done, c)
 }
@@ -206,10 +274,10 @@ func (t *Tracker) finish(k pairKey, f *flow, evicted bool) {
 // Flush ends all open connections as of the last packet seen and returns the
 // summary. The Tracker is empty afterwards.
 func (t *Tracker) Flush() Summary {
-	for k, f := range t.flows {
-		t.finish(k, f, false)
+	for _, f := range t.flows {
+		t.finish(f, false)
 	}
-	s := Summary{Conns: t.done, Segments: t.segments, Evicted: t.evicted}
+	s := Summary{Conns: t.done, Segments: t.segments, Evicted: t.evicted, NoData: t.noData}
 	sortConns(s.Conns)
 	t.done = nil
 	return s
@@ -232,3 +300,41 @@ func sortConns(cs []Conn) {
 
 // Open is the number of connections currently tracked.
 func (t *Tracker) Open() int { return len(t.flows) }
+
+// flowList is an intrusive doubly linked list of flows, most recent first.
+type flowList struct {
+	head, tail *flow
+}
+
+func (l *flowList) pushFront(f *flow) {
+	f.list, f.prev, f.next = l, nil, l.head
+	if l.head != nil {
+		l.head.prev = f
+	}
+	l.head = f
+	if l.tail == nil {
+		l.tail = f
+	}
+}
+
+func (l *flowList) remove(f *flow) {
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else {
+		l.head = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else {
+		l.tail = f.prev
+	}
+	f.list, f.prev, f.next = nil, nil, nil
+}
+
+func (l *flowList) moveToFront(f *flow) {
+	if l.head == f {
+		return
+	}
+	l.remove(f)
+	l.pushFront(f)
+}

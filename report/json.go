@@ -115,6 +115,7 @@ type JSONSummary struct {
 	Malformed   int64         `json:"malformed"`
 	Connections int           `json:"connections"`
 	Evicted     int           `json:"evicted"`
+	NoData      int           `json:"no_data_connections"`
 	Truncated   bool          `json:"truncated"`
 	Errors      []string      `json:"errors"`
 }
@@ -215,7 +216,7 @@ func WriteSummary(w io.Writer, conns int, s analyze.Summary, t Totals) error {
 	}
 	return writeLine(w, JSONSummary{
 		Type: "summary", Version: Version, Files: files, Interface: t.Interface, Packets: t.Packets, TCPSegments: s.Segments,
-		Malformed: t.Malformed, Connections: conns, Evicted: s.Evicted, Truncated: t.Truncated, Errors: errs, Capture: t.Capture,
+		Malformed: t.Malformed, Connections: conns, Evicted: s.Evicted, NoData: s.NoData, Truncated: t.Truncated, Errors: errs, Capture: t.Capture,
 	})
 }
 

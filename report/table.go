@@ -16,8 +16,7 @@ import (
 // sentences that explain them.
 func Table(w io.Writer, s analyze.Summary) error {
 	if len(s.Conns) == 0 {
-		_, err := fmt.Fprintln(w, "no SSH connections found")
-		return err
+		fmt.Fprintln(w, "no SSH connections found")
 	}
 	for i, c := range s.Conns {
 		if i > 0 {
@@ -26,6 +25,12 @@ func Table(w io.Writer, s analyze.Summary) error {
 		if err := connTable(w, c); err != nil {
 			return err
 		}
+	}
+	if s.NoData > 0 {
+		fmt.Fprintf(w, "\n(%d more connection attempts carried no data: SYN scans, refused or abandoned connects)\n", s.NoData)
+	}
+	if s.Evicted > 0 {
+		fmt.Fprintf(w, "\n(%d connections were summarised early: the table held --max-conns)\n", s.Evicted)
 	}
 	return nil
 }
