@@ -41,6 +41,7 @@ type manifest struct {
 			Server        string       `json:"server"`
 			Packets       int          `json:"packets"`
 			Handshake     bool         `json:"handshake"`
+			Evidence      []string     `json:"evidence"`
 			SSHKeepalives []manifestKA `json:"ssh_keepalives"`
 			TCPKeepalives []manifestKA `json:"tcp_keepalives"`
 			End           struct {
@@ -176,8 +177,8 @@ func TestManifestTruth(t *testing.T) {
 					t.Errorf("connection %s > %s not found", want.Client, want.Server)
 					continue
 				}
-				compareKA(t, "SSH", want.SSHKeepalives, got.SSHKeepalives)
-				compareKA(t, "TCP", want.TCPKeepalives, got.TCPKeepalives)
+				compareKA(t, "SSH", want.SSHKeepalives, got.SSHKeepalives, ambiguous(want.Evidence))
+				compareKA(t, "TCP", want.TCPKeepalives, got.TCPKeepalives, 0)
 				if got.End.How != want.End.How || got.End.By != want.End.By {
 					t.Errorf("end %s by %q, manifest %s by %q", got.End.How, got.End.By, want.End.How, want.End.By)
 				}
@@ -251,7 +252,21 @@ func bySenderOnWire(entries []manifestKA) []manifestKA {
 	return out
 }
 
-func compareKA(t *testing.T, layer string, want []manifestKA, got []report.JSONKeepalives) {
+// ambiguous is how many probe/reply segments the lab tied to a logged
+// keepalive only by elimination (several segments fit the log line's time;
+// the reply shared a segment with session-setup data): a wire-only analysis
+// may leave those out, and only those.
+func ambiguous(evidence []string) int {
+	for _, e := range evidence {
+		var n int
+		if _, err := fmt.Sscanf(e, "lab: %d probe/reply segment(s) chosen among several candidates", &n); err == nil {
+			return n
+		}
+	}
+	return 0
+}
+
+func compareKA(t *testing.T, layer string, want []manifestKA, got []report.JSONKeepalives, slack int) {
 	t.Helper()
 	want = bySenderOnWire(want)
 	bySender := map[string]report.JSONKeepalives{}
@@ -270,7 +285,8 @@ func compareKA(t *testing.T, layer string, want []manifestKA, got []report.JSONK
 			t.Errorf("%s: no keepalives from %s, manifest has %d", layer, w.Sender, w.Probes)
 			continue
 		}
-		if g.Probes != w.Probes || g.Answered != w.Answered || g.ProbeBytes != w.ProbeBytes || (w.Answered > 0 && g.ReplyBytes != w.ReplyBytes) {
+		within := func(g, w int) bool { return g <= w && g >= w-slack }
+		if !within(g.Probes, w.Probes) || !within(g.Answered, w.Answered) || g.ProbeBytes != w.ProbeBytes || (w.Answered > 0 && g.ReplyBytes != w.ReplyBytes) {
 			t.Errorf("%s from %s: probes %d answered %d sizes %d/%d; manifest %d %d %d/%d", layer, w.Sender,
 				g.Probes, g.Answered, g.ProbeBytes, g.ReplyBytes, w.Probes, w.Answered, w.ProbeBytes, w.ReplyBytes)
 		}

@@ -1,0 +1,342 @@
+# lab/lib.sh: helpers for lab/captures.sh (sourced, bash). Everything runs in
+# network namespaces this script creates (sa-NAME-c, sa-NAME-s) joined by one
+# veth pair; addresses 198.18.0.1 (client) / 198.18.0.2 (server), or
+# 2001:db8::1 / 2001:db8::2. Nothing here talks to any other host.
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$LAB_DIR")
+WORK=$LAB_DIR/work
+OUT=$REPO_DIR/testdata/pcaps
+KEYS=$WORK/keys
+SSHD_BIN=/usr/sbin/sshd
+
+C4=198.18.0.1
+S4=198.18.0.2
+C6=2001:db8::1
+S6=2001:db8::2
+
+# Per-scenario state, set by scn_begin.
+S=""        # scenario name
+D=""        # its live directory (tmpfs), moved to lab/work/NAME at the end
+NSC=""      # client namespace
+NSS=""      # server namespace
+SADDR=""    # server address as ssh sees it
+PORT=22
+SSHD_PID=""
+TCPDUMP_PID=""
+SSH_PID=""
+declare -A SSH_PIDS=()
+BG_PIDS=()
+
+log() { printf '[%s] %s: %s\n' "$(date +%T)" "${S:-lab}" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# stamp: prefix every line read on stdin with the wall-clock time (µs).
+stamp() { exec perl -MTime::HiRes=time -ne '$|=1; printf "%.6f %s", time, $_'; }
+
+now() { perl -MTime::HiRes=time -e 'printf "%.6f\n", time'; }
+
+# meta KEY VALUE...: one tab-separated line of the scenario's description,
+# read by lab/truth (see lab/truth/meta.go).
+meta() { local IFS=$'\t'; printf '%s\n' "$*" >>"$D/meta.tsv"; }
+
+keys_init() {
+	[ -f "$KEYS/id_ed25519" ] && [ -f "$KEYS/host_ed25519" ] && return 0
+	mkdir -p "$KEYS"
+	rm -f "$KEYS"/*
+	ssh-keygen -q -t ed25519 -N '' -C sa-lab-host -f "$KEYS/host_ed25519"
+	ssh-keygen -q -t ed25519 -N '' -C sa-lab-user -f "$KEYS/id_ed25519"
+	cp "$KEYS/id_ed25519.pub" "$KEYS/authorized_keys"
+	chmod 600 "$KEYS/host_ed25519" "$KEYS/id_ed25519"
+}
+
+# scn_begin NAME "one line of what it shows"
+scn_begin() {
+	S=$1
+	# Logs and the capture are written to tmpfs while the scenario runs: a log
+	# writer blocked on a busy disk would stall ssh/sshd (they block on a full
+	# stderr pipe) and delay the line stamps.
+	rm -rf "$WORK/$S"
+	D=$(mktemp -d "${SA_LIVE_DIR:-/dev/shm}/sa-lab-$S.XXXXXX" 2>/dev/null) || D=$(mktemp -d "$WORK/.live-$S.XXXXXX")
+	NSC=sa-$S-c
+	NSS=sa-$S-s
+	PORT=22
+	SADDR=$S4
+	SSHD_PID="" TCPDUMP_PID="" SSH_PID=""
+	BG_PIDS=()
+	rm -rf "$D"
+	mkdir -p "$D"
+	: >"$D/meta.tsv"
+	meta name "$S"
+	meta scenario "$2"
+	meta started "$(now)"
+	trap 'scn_cleanup' EXIT
+	trap 'exit 130' INT TERM
+	log "begin: $2"
+}
+
+# net_up [6]: two namespaces and a veth pair; IPv6 only if asked.
+net_up() {
+	local v6=${1:-}
+	ns_del "$NSC"
+	ns_del "$NSS"
+	ip netns add "$NSC"
+	ip netns add "$NSS"
+	ip -n "$NSC" link add eth0 type veth peer name eth0 netns "$NSS"
+	local ns
+	for ns in "$NSC" "$NSS"; do
+		ip -n "$ns" link set lo up
+		if [ "$v6" != 6 ]; then
+			# no IPv6 autoconf noise (router/neighbour solicitations, MLD)
+			ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+		fi
+	done
+	if [ "$v6" = 6 ]; then
+		ip -n "$NSC" -6 addr add "$C6/64" dev eth0 nodad
+		ip -n "$NSS" -6 addr add "$S6/64" dev eth0 nodad
+		SADDR=$S6
+	else
+		ip -n "$NSC" addr add "$C4/24" dev eth0
+		ip -n "$NSS" addr add "$S4/24" dev eth0
+	fi
+	ip -n "$NSC" link set eth0 up
+	ip -n "$NSS" link set eth0 up
+	meta ip "$v6"
+}
+
+ns_del() {
+	ip netns list 2>/dev/null | grep -qw "^$1" || return 0
+	ns_kill "$1"
+	ip netns del "$1" 2>/dev/null || true
+}
+
+# ns_kill NS: end every process left in a namespace this lab created.
+ns_kill() {
+	local pids p
+	pids=$(ip netns pids "$1" 2>/dev/null) || return 0
+	[ -n "$pids" ] || return 0
+	for p in $pids; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done
+	sleep 0.3
+	pids=$(ip netns pids "$1" 2>/dev/null)
+	for p in $pids; do kill -KILL "$p" 2>/dev/null; done
+	return 0
+}
+
+# ns_sysctl client|server KEY VALUE: set (and record) a sysctl in one namespace.
+ns_sysctl() {
+	local ns=$NSC
+	[ "$1" = server ] && ns=$NSS
+	ip netns exec "$ns" sysctl -qw "$2=$3"
+	meta sysctl "$1" "$2" "$(ip netns exec "$ns" sysctl -n "$2")"
+}
+
+# sshd_start [CONFIG LINE...]: a throwaway sshd in the server namespace. It
+# runs with -D -e (forks per connection, logs at DEBUG3 to stderr, stamped).
+sshd_start() {
+	mkdir -p /run/sshd
+	local cfg=$D/sshd_config line
+	{
+		echo "Port $PORT"
+		echo "ListenAddress $SADDR"
+		echo "HostKey $KEYS/host_ed25519"
+		echo "AuthorizedKeysFile $KEYS/authorized_keys"
+		echo "PidFile none"
+		echo "PermitRootLogin prohibit-password"
+		echo "PasswordAuthentication no"
+		echo "KbdInteractiveAuthentication no"
+		echo "UsePAM no"
+		echo "StrictModes no"
+		echo "LogLevel DEBUG3"
+		echo "PrintMotd no"
+		echo "PrintLastLog no"
+		echo "Subsystem sftp internal-sftp"
+	} >"$cfg"
+	for line in "$@"; do
+		echo "$line" >>"$cfg"
+		meta sshd_config "$line"
+	done
+	meta port "$PORT"
+	ip netns exec "$NSS" "$SSHD_BIN" -t -f "$cfg" || die "sshd -t failed"
+	ip netns exec "$NSS" "$SSHD_BIN" -D -e -f "$cfg" 2> >(stamp >"$D/sshd.log") &
+	SSHD_PID=$!
+	BG_PIDS+=("$SSHD_PID")
+	local i
+	for i in $(seq 50); do
+		ip netns exec "$NSS" ss -Hltn "sport = :$PORT" | grep -q LISTEN && return 0
+		sleep 0.1
+	done
+	die "sshd did not start"
+}
+
+# cap_start client|server SNAPLEN [IFACE] [FILE]: tcpdump in a namespace.
+CAP_FILE="" CAP_CMD=""
+cap_start() {
+	local side=$1 snap=$2 ifc=${3:-eth0} ns=$NSC
+	[ "$side" = server ] && ns=$NSS
+	CAP_FILE=$D/$S.pcap
+	CAP_CMD="tcpdump -i $ifc --immediate-mode -U -s $snap -w $S.pcap"
+	ip netns exec "$ns" tcpdump -i "$ifc" --immediate-mode -U -s "$snap" -Z root -w "$CAP_FILE" 2>"$D/tcpdump.log" &
+	TCPDUMP_PID=$!
+	BG_PIDS+=("$TCPDUMP_PID")
+	meta capture "$CAP_CMD"
+	meta capture_side "$side"
+	local i
+	for i in $(seq 50); do
+		grep -q "listening on" "$D/tcpdump.log" 2>/dev/null && { meta cap_start "$(now)"; sleep 0.2; return 0; }
+		sleep 0.1
+	done
+	die "tcpdump did not start"
+}
+
+cap_stop() {
+	[ -n "$TCPDUMP_PID" ] || return 0
+	sleep 0.3
+	meta cap_stop "$(now)"
+	kill -INT "$TCPDUMP_PID" 2>/dev/null
+	wait "$TCPDUMP_PID" 2>/dev/null
+	TCPDUMP_PID=""
+}
+
+# ssh_args [OPTION...]: the client command line (without the remote command).
+SSH_OPTS=()
+ssh_args() {
+	SSH_OPTS=("$@")
+	SSH_ARGV=(ssh -vvv -F /dev/null -i "$KEYS/id_ed25519" -o IdentitiesOnly=yes
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+		-o LogLevel=DEBUG3 -p "$PORT" "$@" "root@$SADDR")
+}
+
+# ssh_bg LOGNAME [REMOTE COMMAND...]: start ssh in the client namespace in the
+# background; stdin from /dev/null unless SSH_STDIN is set.
+ssh_bg() {
+	local logname=$1
+	shift
+	meta client "$logname" "$(now)"
+	local o
+	for o in "${SSH_OPTS[@]}"; do meta ssh_option "$logname" "$o"; done
+	meta ssh_command "$logname" "$*"
+	local in=${SSH_STDIN:-/dev/null}
+	ip netns exec "$NSC" "${SSH_ARGV[@]}" "$@" <"$in" >"$D/$logname.out" 2> >(stamp >"$D/$logname.log") &
+	SSH_PID=$!
+	SSH_PIDS[$logname]=$SSH_PID
+	BG_PIDS+=("$SSH_PID")
+}
+
+# ssh_wait SECONDS [LOGNAME]: wait (bounded) for an ssh_bg (default the last);
+# records its exit code.
+ssh_wait() {
+	local limit=$1 name=${2:-} i rc
+	[ -n "$name" ] && SSH_PID=${SSH_PIDS[$name]}
+	[ -n "$name" ] || name=$(for k in "${!SSH_PIDS[@]}"; do [ "${SSH_PIDS[$k]}" = "$SSH_PID" ] && echo "$k"; done)
+	for i in $(seq $((limit * 10))); do
+		kill -0 "$SSH_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SSH_PID" 2>/dev/null; then
+		log "ssh still running after ${limit}s: ending it"
+		kill -CONT "$SSH_PID" 2>/dev/null
+		kill -TERM "$SSH_PID" 2>/dev/null
+		sleep 0.2
+		kill -KILL "$SSH_PID" 2>/dev/null
+	fi
+	wait "$SSH_PID" 2>/dev/null
+	rc=$?
+	meta ssh_exit "$name" "$rc"
+	log "ssh ($name) exit $rc"
+	return 0
+}
+
+# wait_log FILE REGEX SECONDS: wait (bounded) until FILE has a line matching REGEX.
+wait_log() {
+	local i
+	for i in $(seq $(($3 * 10))); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	log "timed out waiting for /$2/ in $(basename "$1")"
+	return 1
+}
+
+# wait_count FILE REGEX N SECONDS: wait (bounded) until FILE has N lines matching REGEX.
+wait_count() {
+	local i
+	for i in $(seq $(($4 * 10))); do
+		[ "$(grep -Ec "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	log "timed out waiting for $3 × /$2/ in $(basename "$1")"
+	return 1
+}
+
+# session_pid: the sshd process that runs the session's packet loop (the
+# post-auth child "sshd: root@..."), a descendant of our listener.
+session_pid() {
+	local p c
+	for p in $(descendants "$SSHD_PID"); do
+		c=$(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)
+		case $c in "sshd: root@"*) echo "$p"; return 0 ;; esac
+	done
+	return 1
+}
+
+descendants() {
+	local c
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# fault TEXT: record what the scenario did to the path or a process, and when
+fault() { meta fault "$*"; meta fault_at "$(now)"; log "fault: $*"; }
+note() { meta note "$*"; }
+
+scn_end() {
+	cap_stop
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		kill -CONT "$p" 2>/dev/null
+		for c in $(descendants "$p"); do kill -CONT "$c" 2>/dev/null; kill -TERM "$c" 2>/dev/null; done
+		kill -TERM "$p" 2>/dev/null
+	done
+	sleep 0.3
+	ns_del "$NSC"
+	ns_del "$NSS"
+	wait 2>/dev/null
+	BG_PIDS=()
+	meta ended "$(now)"
+	mkdir -p "$OUT"
+	rm -f "$OUT/$S".pcap "$OUT/$S".pcapng
+	if [ "${CONVERT_PCAPNG:-}" = 1 ]; then
+		editcap -F pcapng "$CAP_FILE" "$OUT/$S.pcapng"
+		meta file "$S.pcapng"
+		meta converted "editcap -F pcapng $S.pcap $S.pcapng"
+	else
+		cp "$CAP_FILE" "$OUT/$S.pcap"
+		meta file "$S.pcap"
+	fi
+	trap - EXIT INT TERM
+	save_work
+	log "done: $(stat -c %s "$OUT"/"$S".pcap* | head -1) bytes"
+}
+
+# save_work: move the live directory to lab/work/NAME.
+save_work() {
+	[ -n "$D" ] && [ -d "$D" ] || return 0
+	rm -rf "${WORK:?}/$S"
+	cp -r "$D" "$WORK/$S" && rm -rf "$D"
+	D=$WORK/$S
+}
+
+scn_cleanup() {
+	local p
+	[ -n "$TCPDUMP_PID" ] && kill -INT "$TCPDUMP_PID" 2>/dev/null
+	for p in "${BG_PIDS[@]}"; do
+		for c in $(descendants "$p"); do kill -CONT "$c" 2>/dev/null; kill -KILL "$c" 2>/dev/null; done
+		kill -CONT "$p" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null
+	done
+	[ -n "$NSC" ] && ns_del "$NSC"
+	[ -n "$NSS" ] && ns_del "$NSS"
+	save_work
+}
