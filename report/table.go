@@ -93,6 +93,8 @@ func handshakeLine(c analyze.Conn) string {
 		}
 	} else if !c.Handshake {
 		parts = append(parts, "no handshake in the capture: probes recognised by size pattern and timing")
+	} else {
+		parts = append(parts, "handshake not readable (cut by the snaplen, or not OpenSSH's packet format): probes recognised by size pattern and timing")
 	}
 	return strings.Join(parts, "; ")
 }
