@@ -44,7 +44,26 @@ type File struct {
 	closer io.Closer
 	format string
 	count  int64
+	in     *countingReader
+	size   int64
 }
+
+// countingReader counts the bytes read from the file (compressed bytes for
+// gzip), for progress reports.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Progress returns the bytes of the file read so far and its size (0 when
+// unknown, as for stdin). Call it from the goroutine that reads.
+func (f *File) Progress() (read, size int64) { return f.in.n, f.size }
 
 // Format is "pcap" or "pcapng" (with "+gzip" when compressed).
 func (f *File) Format() string { return f.format }
@@ -83,12 +102,16 @@ func (f *File) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 // only then). Compression and format are sniffed from the first bytes.
 func OpenFile(name string, stdin io.Reader) (*File, error) {
 	var rc io.ReadCloser
+	var size int64
 	if name == "-" {
 		rc = io.NopCloser(stdin)
 	} else {
 		fh, err := os.Open(name)
 		if err != nil {
 			return nil, err
+		}
+		if fi, err := fh.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
 		}
 		rc = fh
 	}
@@ -97,11 +120,13 @@ func OpenFile(name string, stdin io.Reader) (*File, error) {
 		rc.Close()
 		return nil, err
 	}
+	f.size = size
 	return f, nil
 }
 
 func newFile(name string, rc io.ReadCloser) (*File, error) {
-	br := bufio.NewReaderSize(rc, 1<<16)
+	in := &countingReader{r: rc}
+	br := bufio.NewReaderSize(in, 1<<16)
 	magic, err := br.Peek(4)
 	if len(magic) == 0 {
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -109,7 +134,7 @@ func newFile(name string, rc io.ReadCloser) (*File, error) {
 		}
 		return nil, ErrEmpty
 	}
-	f := &File{name: name, closer: rc}
+	f := &File{name: name, closer: rc, in: in}
 	var r io.Reader = br
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)

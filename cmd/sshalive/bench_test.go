@@ -73,7 +73,7 @@ func BenchmarkFullAnalysis(b *testing.B) {
 	for b.Loop() {
 		tr := analyze.NewTracker(analyze.Config{})
 		for _, data := range inputs {
-			res, err := readFile(context.Background(), "-", bytes.NewReader(data), flt, tr, 0)
+			res, err := readFile(context.Background(), "-", bytes.NewReader(data), flt, tr, 0, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

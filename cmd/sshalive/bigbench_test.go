@@ -71,7 +71,7 @@ func BenchmarkBigFullAnalysis(b *testing.B) {
 	flt, _ := newFilter(Config{})
 	for b.Loop() {
 		tr := analyze.NewTracker(analyze.Config{})
-		res, err := readFile(context.Background(), path, nil, flt, tr, 0)
+		res, err := readFile(context.Background(), path, nil, flt, tr, 0, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -153,7 +153,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	for _, p := range cfg.Ports {
 		acfg.Ports = append(acfg.Ports, uint16(p))
 	}
-	out := &output{cfg: cfg, stdout: stdout, logger: logger, filter: filter}
+	out := &output{cfg: cfg, stdout: stdout, stderr: stderr, logger: logger, filter: filter}
 	if cfg.Interface != "" {
 		return runLive(ctx, cfg, filter, analyze.NewTracker(acfg), out, time.Now)
 	}
@@ -183,6 +183,7 @@ func listInterfaces(w io.Writer, logger *log.Logger) int {
 }
 
 func runOffline(ctx context.Context, cfg Config, stdin io.Reader, filter *filter, tracker *analyze.Tracker, out *output) int {
+	progress := newProgress(out.stderr, time.Now)
 	out.totals.Files = cfg.Files
 	failed := 0
 	remaining := cfg.Count
@@ -190,7 +191,10 @@ func runOffline(ctx context.Context, cfg Config, stdin io.Reader, filter *filter
 		if ctx.Err() != nil {
 			break
 		}
-		res, err := readFile(ctx, name, stdin, filter, tracker, remaining)
+		if progress != nil {
+			progress.begin(name)
+		}
+		res, err := readFile(ctx, name, stdin, filter, tracker, remaining, progress)
 		out.totals.Packets += res.packets
 		out.totals.Malformed += res.malformed
 		if cfg.Count > 0 {
@@ -223,9 +227,28 @@ type readResult struct {
 	packets, malformed int64
 }
 
-// readFile feeds one capture file through the decoder into the tracker. It
-// returns what was read even when it fails part way.
-func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter, t *analyze.Tracker, limit int64) (res readResult, err error) {
+// segBatch carries decoded segments from the reading goroutine to the
+// analysing one. Payloads are copied into arena (the reader's buffer is
+// reused for the next packet), at most maxPayloadCopy bytes each: the
+// tracker reads payload only for the clear-text handshake, whose segments
+// are far smaller.
+type segBatch struct {
+	segs    []analyze.Segment
+	arena   []byte
+	packets int64
+	err     error
+}
+
+const (
+	batchSegments  = 512
+	maxPayloadCopy = 16 << 10
+)
+
+// readFile feeds one capture file into the tracker. Reading and decoding
+// run in a goroutine of their own, analysis in this one, so a second core
+// is used when there is one. It returns what was read even when the file
+// fails part way.
+func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter, t *analyze.Tracker, limit int64, progress *progressLine) (res readResult, err error) {
 	f, err := capture.OpenFile(name, stdin)
 	if err != nil {
 		return res, err
@@ -235,42 +258,127 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 	if err != nil {
 		return res, err
 	}
-	defer func() { res.malformed = dec.Stats.Malformed }()
 	var bpf *capture.Filter
 	if filter.expr != "" {
 		if bpf, err = capture.CompileFilter(filter.expr, f.LinkType(), 262144); err != nil {
 			return res, err
 		}
 	}
-	var seg analyze.Segment
-	for {
-		if res.packets&1023 == 0 && ctx.Err() != nil {
-			return res, nil
+	full := make(chan *segBatch, 4)
+	free := make(chan *segBatch, 4)
+	for range cap(free) {
+		free <- &segBatch{segs: make([]analyze.Segment, 0, batchSegments), arena: make([]byte, 0, 64<<10)}
+	}
+	go func() {
+		defer close(full)
+		var total int64
+		for {
+			b := <-free
+			b.segs, b.arena, b.packets, b.err = b.segs[:0], b.arena[:0], 0, nil
+			for len(b.segs) < batchSegments {
+				if total&1023 == 0 && ctx.Err() != nil || limit > 0 && total >= limit {
+					b.err = io.EOF
+					break
+				}
+				data, ci, err := f.ReadPacket()
+				if err != nil {
+					b.err = err
+					break
+				}
+				total++
+				b.packets++
+				if progress != nil && total&4095 == 0 {
+					progress.update(f, total)
+				}
+				if bpf != nil && !bpf.Match(data) {
+					continue
+				}
+				var seg analyze.Segment
+				if !dec.Decode(data, ci, &seg) {
+					continue
+				}
+				if !filter.match(&seg) {
+					filter.notice(&seg)
+					continue
+				}
+				if n := min(len(seg.Payload), maxPayloadCopy); n > 0 {
+					at := len(b.arena)
+					b.arena = append(b.arena, seg.Payload[:n]...)
+					seg.Payload = b.arena[at : at+n : at+n]
+				} else {
+					seg.Payload = nil
+				}
+				b.segs = append(b.segs, seg)
+			}
+			full <- b
+			if b.err != nil {
+				return
+			}
 		}
-		if limit > 0 && res.packets >= limit {
-			return res, nil
+	}()
+	for b := range full {
+		for i := range b.segs {
+			t.Observe(b.segs[i])
 		}
-		data, ci, err := f.ReadPacket()
-		if err == io.EOF {
-			return res, nil
+		res.packets += b.packets
+		if b.err != nil && b.err != io.EOF {
+			err = b.err
 		}
-		if err != nil {
-			return res, err
-		}
-		res.packets++
-		if bpf != nil && !bpf.Match(data) {
-			continue
-		}
-		if !dec.Decode(data, ci, &seg) {
-			continue
-		}
-		if !filter.match(&seg) {
-			filter.notice(&seg)
-			continue
-		}
-		t.Observe(seg)
+		free <- b
+	}
+	res.malformed = dec.Stats.Malformed
+	if progress != nil {
+		progress.clear()
+	}
+	return res, err
+}
+
+// progressLine shows, on a terminal, how far reading a big file has got.
+// It reads the wall clock (for the rate), never the analysis.
+type progressLine struct {
+	w     io.Writer
+	name  string
+	now   func() time.Time
+	start time.Time
+	last  time.Time
+	shown bool
+}
+
+func newProgress(w io.Writer, now func() time.Time) *progressLine {
+	if !isTerminal(w) {
+		return nil
+	}
+	return &progressLine{w: w, now: now}
+}
+
+func (p *progressLine) begin(name string) {
+	p.name, p.start, p.last = name, p.now(), p.now()
+}
+
+func (p *progressLine) update(f *capture.File, packets int64) {
+	t := p.now()
+	if t.Sub(p.last) < time.Second {
+		return
+	}
+	p.last = t
+	read, size := f.Progress()
+	rate := float64(packets) / t.Sub(p.start).Seconds()
+	of := ""
+	if size > 0 {
+		of = fmt.Sprintf(" %3.0f%% of %s,", 100*float64(read)/float64(size), mib(size))
+	}
+	fmt.Fprintf(p.w, "\rsshalive: %s:%s %s read, %.2f M packets/s   ", p.name, of, mib(read), rate/1e6)
+	p.shown = true
+}
+
+func (p *progressLine) clear() {
+	if p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.shown = false
 	}
 }
+
+func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
 
 // isTerminal reports whether w is a character device (an interactive
 // terminal), where interim reports redraw in place.
@@ -288,6 +396,7 @@ func isTerminal(w io.Writer) bool {
 type output struct {
 	cfg    Config
 	stdout io.Writer
+	stderr io.Writer
 	logger *log.Logger
 	filter *filter
 	totals report.Totals
