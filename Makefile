@@ -57,8 +57,11 @@ capture-deps:
 	@missing=""; for p in $(CAPTURE_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing >/dev/null; fi
 
+## bench: packets/s, MB/s, allocs/packet and peak RSS of the full analysis
+## against a decode-only loop over one generated capture (lab/bench.sh)
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./capture/ ./analyze/ ./cmd/sshalive/
+	@command -v /usr/bin/time >/dev/null || $(APT) install -y -qq --no-install-recommends time >/dev/null
+	lab/bench.sh
 
 clean:
 	rm -rf bin
