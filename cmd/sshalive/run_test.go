@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -424,4 +425,35 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Exit(m.Run())
+}
+
+// TestInputs: stdin, gzip and several files give the answer the plain file
+// gives.
+func TestInputs(t *testing.T) {
+	seed := filepath.Join(pcapDir, "seed-serveralive.pcap")
+	plain, err := os.ReadFile(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(plain)
+	zw.Close()
+	gzPath := filepath.Join(t.TempDir(), "seed.pcap.gz")
+	os.WriteFile(gzPath, gz.Bytes(), 0o644)
+
+	want, _, _ := sshalive(t, "-r", seed)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"-r", "-"}, bytes.NewReader(gz.Bytes()), &out, &errb); code != exitOK || out.String() != want {
+		t.Errorf("gzip on stdin: exit %d %s\n%s", code, errb.String(), out.String())
+	}
+	if got, _, code := sshalive(t, "-r", gzPath); code != exitOK || got != want {
+		t.Errorf("gzip file: exit %d\n%s", code, got)
+	}
+	// Two files: connections of both, one summary.
+	got, _, code := sshalive(t, "--json", "-r", seed, "-r", filepath.Join(pcapDir, "seed-clientalive.pcap"))
+	conns := connRecords(t, got)
+	if code != exitOK || len(conns) != 2 || conns[0].SSHKeepalives[0].Sender != "client" || conns[1].SSHKeepalives[0].Sender != "server" {
+		t.Errorf("two files: exit %d\n%s", code, got)
+	}
 }
