@@ -26,12 +26,21 @@ import (
 // touch nothing else. They need root (CI runs as root; make test installs
 // openssh-server, iproute2).
 
-// labNS is a throwaway network namespace with a running sshd.
+// labNS is a throwaway network namespace with a running sshd. The
+// namespace is held by a bounded `unshare --net sleep` process and entered
+// with nsenter (util-linux), which needs no mount of its own, so the tests
+// also run in a chroot.
 type labNS struct {
-	t    *testing.T
-	name string
-	dir  string
-	sshd *exec.Cmd
+	t      *testing.T
+	holder *exec.Cmd
+	netns  string // /proc/PID/ns/net of the holder
+	dir    string
+	sshd   *exec.Cmd
+}
+
+// in returns a command running inside the namespace.
+func (n *labNS) in(args ...string) *exec.Cmd {
+	return exec.Command("nsenter", append([]string{"--net=" + n.netns, "--"}, args...)...)
 }
 
 func newLabNS(t *testing.T, sshdConfig []string, sysctls map[string]string) *labNS {
@@ -39,17 +48,35 @@ func newLabNS(t *testing.T, sshdConfig []string, sysctls map[string]string) *lab
 	if os.Geteuid() != 0 {
 		t.Skip("live capture tests need root (network namespaces, packet capture)")
 	}
-	for _, bin := range []string{"ip", "/usr/sbin/sshd", "ssh", "ssh-keygen"} {
+	for _, bin := range []string{"ip", "ss", "unshare", "nsenter", "sysctl", "/usr/sbin/sshd", "ssh", "ssh-keygen"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			t.Fatalf("%s not installed (make test installs it): %v", bin, err)
 		}
 	}
-	n := &labNS{t: t, name: fmt.Sprintf("sa-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6), dir: t.TempDir()}
-	n.must("ip", "netns", "add", n.name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", n.name).Run() })
-	n.must("ip", "-n", n.name, "link", "set", "lo", "up")
+	n := &labNS{t: t, dir: t.TempDir()}
+	n.holder = exec.Command("unshare", "--net", "--", "sleep", "300")
+	if err := n.holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.holder.Process.Kill()
+		n.holder.Wait()
+	})
+	n.netns = fmt.Sprintf("/proc/%d/ns/net", n.holder.Process.Pid)
+	for i := 0; ; i++ { // until unshare has moved into its namespace; bounded
+		self, _ := os.Readlink("/proc/self/ns/net")
+		its, _ := os.Readlink(n.netns)
+		if its != "" && its != self {
+			break
+		}
+		if i == 50 {
+			t.Fatal("unshare --net did not create a namespace")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	n.must("ip", "link", "set", "lo", "up")
 	for k, v := range sysctls {
-		n.must("ip", "netns", "exec", n.name, "sysctl", "-q", "-w", k+"="+v)
+		n.must("sysctl", "-q", "-w", k+"="+v)
 	}
 	for _, k := range []string{"host", "user"} {
 		n.must("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(n.dir, k))
@@ -65,7 +92,7 @@ func newLabNS(t *testing.T, sshdConfig []string, sysctls map[string]string) *lab
 		"PermitRootLogin prohibit-password", "UsePAM no", "StrictModes no"}, sshdConfig...)
 	cfgPath := filepath.Join(n.dir, "sshd_config")
 	os.WriteFile(cfgPath, []byte(strings.Join(cfg, "\n")+"\n"), 0o600)
-	n.sshd = exec.Command("ip", "netns", "exec", n.name, "/usr/sbin/sshd", "-D", "-e", "-f", cfgPath)
+	n.sshd = n.in("/usr/sbin/sshd", "-D", "-e", "-f", cfgPath)
 	n.sshd.Stderr = &bytes.Buffer{}
 	if err := n.sshd.Start(); err != nil {
 		t.Fatal(err)
@@ -77,7 +104,7 @@ func newLabNS(t *testing.T, sshdConfig []string, sysctls map[string]string) *lab
 	for i := 0; ; i++ { // until sshd listens; bounded
 		// Listening, checked without connecting (a probe connection would be
 		// traffic in the captures).
-		out, _ := exec.Command("ip", "netns", "exec", n.name, "ss", "-Hltn", "sport = :22").Output()
+		out, _ := n.in("ss", "-Hltn", "sport = :22").Output()
 		if len(bytes.TrimSpace(out)) > 0 {
 			break
 		}
@@ -89,19 +116,20 @@ func newLabNS(t *testing.T, sshdConfig []string, sysctls map[string]string) *lab
 	return n
 }
 
+// must runs a command in the namespace (ssh-keygen too: harmless there).
 func (n *labNS) must(args ...string) {
 	n.t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+	if out, err := n.in(args...).CombinedOutput(); err != nil {
 		n.t.Fatalf("%v: %v\n%s", args, err, out)
 	}
 }
 
 // ssh runs an OpenSSH client session in the namespace.
 func (n *labNS) ssh(opts []string, command string) *exec.Cmd {
-	args := []string{"netns", "exec", n.name, "ssh", "-F", "/dev/null", "-i", filepath.Join(n.dir, "user"),
+	args := []string{"ssh", "-F", "/dev/null", "-i", filepath.Join(n.dir, "user"),
 		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"}
 	args = append(append(args, opts...), "root@127.0.0.1", command)
-	return exec.Command("ip", args...)
+	return n.in(args...)
 }
 
 // sshalive starts this test binary as sshalive (see TestMain) in the
@@ -112,7 +140,7 @@ func (n *labNS) sshalive(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffe
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	cmd := exec.Command("ip", append([]string{"netns", "exec", n.name, self}, args...)...)
+	cmd := n.in(append([]string{self}, args...)...)
 	cmd.Env = append(os.Environ(), "SSHALIVE_RUN_MAIN=1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
@@ -323,7 +351,7 @@ func TestLiveInterimAndMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(4 * time.Second)
-	scrape, err := exec.Command("ip", "netns", "exec", n.name, "bash", "-c",
+	scrape, err := n.in("bash", "-c",
 		`exec 3<>/dev/tcp/127.0.0.1/9273; printf 'GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n' >&3; timeout 5 cat <&3`).Output()
 	if err != nil {
 		t.Fatalf("scrape: %v", err)
@@ -366,9 +394,16 @@ func TestLivePermission(t *testing.T) {
 		t.Skip("needs root to switch to an unprivileged user")
 	}
 	self, _ := os.Executable()
-	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", self, "-i", "lo")
-	cmd.Env = append(os.Environ(), "SSHALIVE_RUN_MAIN=1")
-	out, err := cmd.CombinedOutput()
+	asNobody := func(args ...string) *exec.Cmd {
+		cmd := exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", self}, args...)...)
+		cmd.Env = append(os.Environ(), "SSHALIVE_RUN_MAIN=1")
+		return cmd
+	}
+	if out, err := asNobody("--version").CombinedOutput(); err != nil {
+		// E.g. a chroot whose root directory nobody may not search.
+		t.Skipf("an unprivileged user cannot run the test binary here: %v %s", err, out)
+	}
+	out, err := asNobody("-i", "lo").CombinedOutput()
 	ee, ok := err.(*exec.ExitError)
 	if !ok || ee.ExitCode() != exitError {
 		t.Fatalf("exit %v: %s", err, out)
