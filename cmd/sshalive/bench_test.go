@@ -12,33 +12,57 @@ import (
 	"github.com/sshalive/sshalive/capture"
 )
 
-// benchInputs are the bundled captures, read once into memory so both
-// benchmarks measure the same bytes and no disk.
-func benchInputs(b *testing.B) [][]byte {
+// Two pairs of benchmarks compare the full analysis with a decode-only loop
+// (read and decode every packet, nothing else) over the same bytes: over the
+// bundled captures, held in memory, and over a large file named by
+// SSHALIVE_BENCH_PCAP, read from disk (page cache) as the command reads it:
+//
+//	go run ./lab/gen -out /tmp/big.pcap -conns 1500 -duration 2h -seed 1
+//	SSHALIVE_BENCH_PCAP=/tmp/big.pcap go test ./cmd/sshalive -run '^$' -bench Big -benchmem -cpu 1,2
+//
+// make bench (lab/bench.sh) runs the latter and prints the ratio.
+
+// input is one capture to benchmark: a path, or bytes read as stdin ("-").
+type input struct {
+	path string
+	data []byte
+}
+
+func (in input) stdin() io.Reader { return bytes.NewReader(in.data) }
+
+func bundled(b *testing.B) []input {
 	files, err := filepath.Glob(filepath.Join(pcapDir, "*.pcap"))
 	if err != nil || len(files) == 0 {
 		b.Fatalf("no captures in %s", pcapDir)
 	}
-	var out [][]byte
+	var out []input
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			b.Fatal(err)
 		}
-		out = append(out, data)
+		out = append(out, input{path: "-", data: data})
 	}
 	return out
 }
 
-// BenchmarkDecodeOnly reads and decodes every packet and does nothing else:
-// the ceiling the full analysis is compared with.
-func BenchmarkDecodeOnly(b *testing.B) {
-	inputs := benchInputs(b)
+func big(b *testing.B) []input {
+	p := os.Getenv("SSHALIVE_BENCH_PCAP")
+	if p == "" {
+		b.Skip("SSHALIVE_BENCH_PCAP not set")
+	}
+	if _, err := os.Stat(p); err != nil {
+		b.Fatal(err)
+	}
+	return []input{{path: p}}
+}
+
+func decodeOnly(b *testing.B, inputs []input) {
 	b.ReportAllocs()
 	var packets int64
 	for b.Loop() {
-		for _, data := range inputs {
-			f, err := capture.OpenFile("-", bytes.NewReader(data))
+		for _, in := range inputs {
+			f, err := capture.OpenFile(in.path, in.stdin())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -58,22 +82,20 @@ func BenchmarkDecodeOnly(b *testing.B) {
 				dec.Decode(pkt, ci, &seg)
 				packets++
 			}
+			f.Close()
 		}
 	}
-	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+	report(b, packets)
 }
 
-// BenchmarkFullAnalysis runs the whole pipeline minus rendering over the
-// same bytes.
-func BenchmarkFullAnalysis(b *testing.B) {
-	inputs := benchInputs(b)
+func fullAnalysis(b *testing.B, inputs []input) {
 	b.ReportAllocs()
 	var packets int64
 	flt, _ := newFilter(Config{})
 	for b.Loop() {
 		tr := analyze.NewTracker(analyze.Config{})
-		for _, data := range inputs {
-			res, err := readFile(context.Background(), "-", bytes.NewReader(data), flt, tr, 0, nil)
+		for _, in := range inputs {
+			res, err := readFile(context.Background(), in.path, in.stdin(), flt, tr, 0, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -81,5 +103,15 @@ func BenchmarkFullAnalysis(b *testing.B) {
 		}
 		tr.Flush()
 	}
-	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+	report(b, packets)
 }
+
+func report(b *testing.B, packets int64) {
+	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets), "ns/packet")
+}
+
+func BenchmarkDecodeOnly(b *testing.B)      { decodeOnly(b, bundled(b)) }
+func BenchmarkFullAnalysis(b *testing.B)    { fullAnalysis(b, bundled(b)) }
+func BenchmarkBigDecodeOnly(b *testing.B)   { decodeOnly(b, big(b)) }
+func BenchmarkBigFullAnalysis(b *testing.B) { fullAnalysis(b, big(b)) }
