@@ -85,7 +85,7 @@ func decodeOnly(b *testing.B, inputs []input) {
 			f.Close()
 		}
 	}
-	report(b, packets)
+	reportRate(b, packets)
 }
 
 func fullAnalysis(b *testing.B, inputs []input) {
@@ -103,10 +103,10 @@ func fullAnalysis(b *testing.B, inputs []input) {
 		}
 		tr.Flush()
 	}
-	report(b, packets)
+	reportRate(b, packets)
 }
 
-func report(b *testing.B, packets int64) {
+func reportRate(b *testing.B, packets int64) {
 	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets), "ns/packet")
 }
