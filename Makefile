@@ -10,7 +10,7 @@ APT     := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 # Packages: building (cgo + libpcap for live capture), and the real-traffic lab
 # and its tests (OpenSSH client and server, tcpdump, netns/iptables tools).
 BUILD_PKGS := gcc libc6-dev libpcap-dev
-LAB_PKGS   := openssh-server openssh-client tcpdump iproute2 iptables procps perl
+LAB_PKGS   := openssh-server openssh-client tcpdump iproute2 iptables procps perl chromium
 CAPTURE_PKGS := tshark
 
 .PHONY: all demo test lint build deps test-deps capture-deps captures bench clean

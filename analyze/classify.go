@@ -14,7 +14,7 @@ func (f *flow) summarise() (Conn, bool) {
 	}
 	for _, d := range []Role{Client, Server} {
 		if f.hasPd[d] {
-			f.addCand(d, f.pend[d])
+			f.settle(d, f.pend[d])
 			f.hasPd[d] = false
 		}
 	}
@@ -40,7 +40,13 @@ func (f *flow) summarise() (Conn, bool) {
 		}
 	}
 	c.Inferred = f.infer(&c)
-	c.Events = f.evs
+	c.End = f.diagnose(&c)
+	c.Risk = risk(&c)
+	major, minor, isOpenSSH := f.hs[Server].banner.OpenSSHVersion()
+	c.Recommendations = recommend(&c, isOpenSSH && major == 9 && minor >= 2 && minor <= 4)
+	c.Activity = f.activity
+	c.Activity.mark(&c)
+	c.Events, c.EventsDropped = f.timeline()
 	return c, true
 }
 
@@ -210,7 +216,13 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 			label = LabelSSHProbe
 			run = 0
 			f.label(a.replyEv, LabelSSHReply)
+			f.activity.add(a.at, MarkProbe<<d)
+			k.LastAnswered = a.at
 		} else {
+			f.activity.add(a.at, MarkProbe<<d|MarkUnanswered)
+			if run == 0 {
+				k.FirstUnanswered = a.at
+			}
 			run++
 			k.LongestUnanswered = max(k.LongestUnanswered, run)
 		}
@@ -256,8 +268,8 @@ func timerSeconds(idles []time.Duration, sender Role) int {
 }
 
 func (f *flow) label(ev int32, l Label) {
-	if ev >= 0 && int(ev) < len(f.evs) {
-		f.evs[ev].Label = l
+	if e := f.evAt(ev); e != nil {
+		e.Label = l
 	}
 }
 
@@ -280,7 +292,13 @@ func (f *flow) tcpKeepalives(d Role) (Keepalives, bool) {
 			k.Answered++
 			run = 0
 			f.label(p.ev, LabelTCPProbe)
+			f.activity.add(p.at, MarkTCPProbe<<d)
+			k.LastAnswered = p.at
 		} else {
+			f.activity.add(p.at, MarkTCPProbe<<d|MarkUnanswered)
+			if run == 0 {
+				k.FirstUnanswered = p.at
+			}
 			run++
 			k.LongestUnanswered = max(k.LongestUnanswered, run)
 			f.label(p.ev, LabelTCPProbeUnanswered)

@@ -38,6 +38,7 @@ type sshCand struct {
 	replyEv   int32
 	seq       uint32 // first sequence number of the probe's bytes
 	retrans   int    // TCP retransmissions of it: the path did not deliver it
+	reply     bool   // it answered a kept candidate of the peer: not data
 }
 
 type tcpProbe struct {
@@ -80,8 +81,41 @@ type flow struct {
 
 	end End
 
+	// Non-keepalive data, for the end diagnosis: the last data segment that
+	// is no probe candidate nor a reply to one, and the last few bursts
+	// (data after at least burstGap of no data; keepalives do not count).
+	lastReal time.Time
+	realSeen bool
+	bursts   [4]burst
+	nBursts  int
+	out      [2]outstanding // per sender: data the peer has not acknowledged
+	activity Activity
+	prevIdle time.Duration // longestIdle before the current segment's gap
+
 	events bool
+	maxEv  int // cap on recorded events (0: none)
+	evN    int // events seen, recorded or not
 	evs    []Event
+}
+
+// burst is a run of data after a silence.
+type burst struct {
+	at      time.Time
+	by      Role
+	idle    time.Duration // silence (no data either way) before it
+	atLeast bool          // no data before it in the capture: idle is a lower bound
+}
+
+// outstanding is a sender's data (or FIN) that its peer has not yet
+// acknowledged, from the first such segment on.
+type outstanding struct {
+	on          bool
+	at          time.Time     // first unacknowledged segment
+	gap         time.Duration // silence (no packet either way) before it
+	survived    time.Duration // longest silence before that gap
+	retrans     int
+	lastRetrans time.Time
+	heard       time.Time // last packet from the peer before it
 }
 
 func (f *flow) closed() bool {
@@ -95,13 +129,15 @@ func (f *flow) observe(seg *Segment) {
 	if seg.Src != f.client {
 		d = Server
 	}
+	gap := time.Duration(0)
+	f.prevIdle = f.longestIdle
 	if f.packets > 0 {
 		if seg.At.Before(f.last) {
 			// Time running backwards (a clock step, merged captures):
 			// for this connection it stands still instead.
 			seg.At = f.last
 		}
-		if gap := seg.At.Sub(f.last); gap > f.longestIdle {
+		if gap = seg.At.Sub(f.last); gap > f.longestIdle {
 			f.longestIdle = gap
 		}
 	}
@@ -111,8 +147,7 @@ func (f *flow) observe(seg *Segment) {
 	}
 	ev := int32(-1)
 	if f.events {
-		ev = int32(len(f.evs))
-		f.evs = append(f.evs, Event{At: seg.At, From: d, Seq: seg.Seq, Ack: seg.Ack, Flags: seg.Flags, Window: seg.Window, PayloadLen: seg.PayloadLen})
+		ev = f.record(Event{At: seg.At, From: d, Seq: seg.Seq, Ack: seg.Ack, Flags: seg.Flags, Window: seg.Window, PayloadLen: seg.PayloadLen})
 	}
 	ds, ps := &f.dir[d], &f.dir[d.Peer()]
 	fl := seg.Flags
@@ -172,6 +207,11 @@ func (f *flow) observe(seg *Segment) {
 			if f.hasPd[d] && f.pend[d].seq == seg.Seq {
 				f.pend[d].retrans++
 			}
+			if o := &f.out[d]; o.on {
+				o.retrans++
+				o.lastRetrans = seg.At
+			}
+			f.activity.add(seg.At, MarkRetrans)
 		}
 		if f.hs[d].state < hsEncrypted {
 			f.hs[d].feed(seg.Seq, seg.Payload, seg.PayloadLen, len(seg.Payload) == seg.PayloadLen)
@@ -192,15 +232,21 @@ func (f *flow) observe(seg *Segment) {
 		}
 		ds.fin = true
 	}
+	if (newBytes > 0 || fl.Has(FlagFIN)) && !f.out[d].on {
+		f.out[d] = outstanding{on: true, at: seg.At, gap: gap, survived: f.prevIdle, heard: f.dir[d.Peer()].lastSeg}
+	}
 	if fl.Has(FlagACK) {
 		ds.ack, ds.hasAck = seg.Ack, true
+		if o := &f.out[d.Peer()]; o.on && ps.hasNext && !seqLess(seg.Ack, ps.next) {
+			o.on = false
+		}
 	}
 	ds.window = seg.Window
 	ds.seen = true
 	ds.lastSeg = seg.At
 	f.lastHeard[d.Peer()] = seg.At
-	if f.events {
-		f.evs[ev].Label = label
+	if e := f.evAt(ev); e != nil {
+		e.Label = label
 	}
 	if newBytes > 0 {
 		f.onData(d, seg.At, newBytes, ds.next-uint32(newBytes), ev)
@@ -214,6 +260,7 @@ func (f *flow) swap() {
 	f.dir[0], f.dir[1] = f.dir[1], f.dir[0]
 	f.hs[0], f.hs[1] = f.hs[1], f.hs[0]
 	f.lastHeard[0], f.lastHeard[1] = f.lastHeard[1], f.lastHeard[0]
+	f.out[0], f.out[1] = f.out[1], f.out[0]
 	for i := range f.evs {
 		f.evs[i].From = f.evs[i].From.Peer()
 	}
@@ -224,19 +271,23 @@ func (f *flow) swap() {
 // silence, and the first data the peer sends back.
 func (f *flow) onData(d Role, at time.Time, n int, seq uint32, ev int32) {
 	p := d.Peer()
+	isReply := false
 	if f.hasPd[p] {
 		c := f.pend[p]
+		answered := false
 		if lat := at.Sub(c.at); lat <= replyWindow {
 			c.answered, c.replySize, c.latency, c.replyEv = true, n, lat, ev
+			answered = true
 		}
-		f.addCand(p, c)
 		f.hasPd[p] = false
+		isReply = f.settle(p, c) && answered
 	}
 	if f.hasPd[d] {
-		f.addCand(d, f.pend[d]) // sent again before any reply
+		f.settle(d, f.pend[d]) // sent again before any reply
 		f.hasPd[d] = false
 	}
 	if n > maxProbeBytes || f.hs[d].started && f.hs[d].state < hsEncrypted {
+		f.noteData(d, at)
 		return
 	}
 	idle := unknownIdle
@@ -246,8 +297,45 @@ func (f *flow) onData(d Role, at time.Time, n int, seq uint32, ev int32) {
 	case f.synSeen:
 		idle = at.Sub(f.first)
 	}
-	f.pend[d] = sshCand{at: at, size: n, idle: idle, probeEv: ev, replyEv: -1, seq: seq}
+	f.pend[d] = sshCand{at: at, size: n, idle: idle, probeEv: ev, replyEv: -1, seq: seq, reply: isReply}
 	f.hasPd[d] = true
+}
+
+// settle files a candidate that has met its reply (or the next data): kept
+// as a possible probe, or else noted as data. It reports whether it was kept.
+func (f *flow) settle(d Role, c sshCand) bool {
+	if f.addCand(d, c) {
+		return true
+	}
+	if !c.reply {
+		f.noteData(d, c.at)
+	}
+	return false
+}
+
+// burstGap is the least silence before data that starts a new burst.
+const burstGap = time.Second
+
+// noteData records non-keepalive data sent by d at at. Calls come in time
+// order: a candidate settles before any later data is noted.
+func (f *flow) noteData(d Role, at time.Time) {
+	f.activity.add(at, MarkData<<d)
+	if f.realSeen && at.Sub(f.lastReal) < burstGap {
+		if at.After(f.lastReal) {
+			f.lastReal = at
+		}
+		return
+	}
+	b := burst{at: at, by: d}
+	if f.realSeen {
+		b.idle = at.Sub(f.lastReal)
+	} else {
+		b.idle, b.atLeast = at.Sub(f.first), !f.synSeen
+	}
+	copy(f.bursts[1:], f.bursts[:len(f.bursts)-1])
+	f.bursts[0] = b
+	f.nBursts++
+	f.lastReal, f.realSeen = at, true
 }
 
 // exactKnown reports whether both directions' ciphers are known, so probe
@@ -265,20 +353,22 @@ func (f *flow) exactKnown() bool {
 }
 
 // addCand keeps a settled candidate if its size can be a probe at all, so a
-// connection's memory grows with its probes, not with its keystrokes.
-func (f *flow) addCand(d Role, c sshCand) {
+// connection's memory grows with its probes, not with its keystrokes. It
+// reports whether it kept it.
+func (f *flow) addCand(d Role, c sshCand) bool {
 	if f.exactKnown() {
 		sh := f.shapes[d]
 		if c.size != sh[0].probe && c.size != sh[1].probe && !coalesced(c, sh, f.specs[d.Peer()]) {
-			return
+			return false
 		}
 		if !c.answered && c.idle != unknownIdle && c.idle < minIdle {
-			return
+			return false
 		}
 	} else if !probeSizes[c.size] {
-		return
+		return false
 	}
 	f.cands[d] = append(f.cands[d], c)
+	return true
 }
 
 // coalesced reports whether c is a global-request probe that left in one
@@ -306,4 +396,49 @@ func (f *flow) clone() *flow {
 // carried reports whether the connection has shown data or a keepalive.
 func (f *flow) carried() bool {
 	return f.dir[Client].dataSeen || f.dir[Server].dataSeen || len(f.tcp[Client])+len(f.tcp[Server]) > 0
+}
+
+// record appends e to the timeline and returns its index. With a cap, the
+// first half of the cap keeps the connection's first events and the second
+// half is a ring of its latest ones.
+func (f *flow) record(e Event) int32 {
+	i := f.evN
+	f.evN++
+	if f.maxEv <= 0 || i < f.maxEv {
+		f.evs = append(f.evs, e)
+		return int32(i)
+	}
+	head := f.maxEv - f.maxEv/2
+	f.evs[head+(i-head)%(f.maxEv/2)] = e
+	return int32(i)
+}
+
+// evAt returns the recorded event of index i, or nil (none, or overwritten).
+func (f *flow) evAt(i int32) *Event {
+	n := int(i)
+	if i < 0 || n >= f.evN {
+		return nil
+	}
+	if f.maxEv <= 0 || n < f.maxEv-f.maxEv/2 || f.evN <= f.maxEv {
+		return &f.evs[n]
+	}
+	head, ring := f.maxEv-f.maxEv/2, f.maxEv/2
+	if n < f.evN-ring {
+		return nil
+	}
+	return &f.evs[head+(n-head)%ring]
+}
+
+// timeline returns the recorded events in order and how many were left out.
+func (f *flow) timeline() ([]Event, int) {
+	if f.maxEv <= 0 || f.evN <= f.maxEv {
+		return f.evs, 0
+	}
+	head, ring := f.maxEv-f.maxEv/2, f.maxEv/2
+	out := make([]Event, 0, f.maxEv)
+	out = append(out, f.evs[:head]...)
+	for n := f.evN - ring; n < f.evN; n++ {
+		out = append(out, f.evs[head+(n-head)%ring])
+	}
+	return out, f.evN - len(out)
 }

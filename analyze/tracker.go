@@ -21,8 +21,11 @@ type Config struct {
 	// connections are summarised early when it is full. Default 100000.
 	MaxConns int
 	// Events records every packet of each connection, labelled, for a
-	// timeline. Memory then grows with the capture.
+	// timeline. Memory then grows with the capture, unless MaxEvents caps it.
 	Events bool
+	// MaxEvents caps the events kept per connection (0: no cap): its first
+	// MaxEvents/2 packets and its last MaxEvents/2 are kept.
+	MaxEvents int
 }
 
 // Thresholds of the classifier.
@@ -198,7 +201,8 @@ func (t *Tracker) Snapshot() []Conn {
 
 func (t *Tracker) newFlow(seg Segment) *flow {
 	t.order++
-	f := &flow{order: t.order, first: seg.At, events: t.cfg.Events}
+	f := &flow{order: t.order, first: seg.At, events: t.cfg.Events, maxEv: t.cfg.MaxEvents}
+	f.activity.Start, f.activity.Width = seg.At, 100*time.Millisecond
 	client, server := seg.Src, seg.Dst
 	switch {
 	case seg.Flags.Has(FlagSYN) && !seg.Flags.Has(FlagACK):

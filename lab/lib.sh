@@ -14,12 +14,18 @@ C4=198.18.0.1
 S4=198.18.0.2
 C6=2001:db8::1
 S6=2001:db8::2
+# router scenarios (net_up_router): client 198.18.0.1 - router 198.18.0.254 |
+# router 198.18.1.254 - server 198.18.1.2, the router doing NAT
+R4C=198.18.0.254
+R4S=198.18.1.254
+S4R=198.18.1.2
 
 # Per-scenario state, set by scn_begin.
 S=""        # scenario name
 D=""        # its live directory (tmpfs), moved to lab/work/NAME at the end
 NSC=""      # client namespace
 NSS=""      # server namespace
+NSR=""      # router namespace (net_up_router only)
 SADDR=""    # server address as ssh sees it
 PORT=22
 SSHD_PID=""
@@ -60,6 +66,7 @@ scn_begin() {
 	D=$(mktemp -d "${SA_LIVE_DIR:-/dev/shm}/sa-lab-$S.XXXXXX" 2>/dev/null) || D=$(mktemp -d "$WORK/.live-$S.XXXXXX")
 	NSC=sa-$S-c
 	NSS=sa-$S-s
+	NSR=""
 	PORT=22
 	SADDR=$S4
 	SSHD_PID="" TCPDUMP_PID="" SSH_PID=""
@@ -102,6 +109,51 @@ net_up() {
 	ip -n "$NSC" link set eth0 up
 	ip -n "$NSS" link set eth0 up
 	meta ip "$v6"
+}
+
+# net_up_router TIMEOUT: three namespaces, client - router - server (sa-NAME-r
+# in the middle). The router forwards and NATs (iptables MASQUERADE towards the
+# server) and forgets an established connection after TIMEOUT s of silence
+# (nf_conntrack_tcp_timeout_established, set in the router namespace only);
+# with nf_conntrack_tcp_loose=0 a packet of a forgotten connection is INVALID
+# and dropped, as a cloud NAT drops it silently.
+net_up_router() {
+	local timeout=$1 ns
+	NSR=sa-$S-r
+	ns_del "$NSC"
+	ns_del "$NSR"
+	ns_del "$NSS"
+	ip netns add "$NSC"
+	ip netns add "$NSR"
+	ip netns add "$NSS"
+	ip -n "$NSC" link add eth0 type veth peer name c0 netns "$NSR"
+	ip -n "$NSS" link add eth0 type veth peer name s0 netns "$NSR"
+	for ns in "$NSC" "$NSR" "$NSS"; do
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	done
+	ip -n "$NSC" addr add "$C4/24" dev eth0
+	ip -n "$NSR" addr add "$R4C/24" dev c0
+	ip -n "$NSR" addr add "$R4S/24" dev s0
+	ip -n "$NSS" addr add "$S4R/24" dev eth0
+	ip -n "$NSC" link set eth0 up
+	ip -n "$NSR" link set c0 up
+	ip -n "$NSR" link set s0 up
+	ip -n "$NSS" link set eth0 up
+	ip -n "$NSC" route add default via "$R4C"
+	ip -n "$NSS" route add default via "$R4S"
+	ip netns exec "$NSR" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$NSR" iptables -t nat -A POSTROUTING -o s0 -j MASQUERADE
+	ip netns exec "$NSR" iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
+	ip netns exec "$NSR" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+	ip netns exec "$NSR" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established="$timeout"
+	local k
+	for k in net.netfilter.nf_conntrack_tcp_timeout_established net.netfilter.nf_conntrack_tcp_loose; do
+		meta sysctl router "$k" "$(ip netns exec "$NSR" sysctl -n "$k")"
+	done
+	meta router "$C4 - $R4C [router: MASQUERADE to $S4R, conntrack INVALID dropped] $R4S - $S4R"
+	SADDR=$S4R
+	meta ip router
 }
 
 ns_del() {
@@ -216,7 +268,12 @@ ssh_bg() {
 	for o in "${SSH_OPTS[@]}"; do meta ssh_option "$logname" "$o"; done
 	meta ssh_command "$logname" "$*"
 	local in=${SSH_STDIN:-/dev/null}
-	ip netns exec "$NSC" "${SSH_ARGV[@]}" "$@" <"$in" >"$D/$logname.out" 2> >(stamp >"$D/$logname.log") &
+	if [ "${SSH_STAMP_OUT:-}" = 1 ]; then
+		# what the user saw, each line stamped (e.g. bash's "auto-logout")
+		ip netns exec "$NSC" "${SSH_ARGV[@]}" "$@" <"$in" > >(stamp >"$D/$logname.out") 2> >(stamp >"$D/$logname.log") &
+	else
+		ip netns exec "$NSC" "${SSH_ARGV[@]}" "$@" <"$in" >"$D/$logname.out" 2> >(stamp >"$D/$logname.log") &
+	fi
 	SSH_PID=$!
 	SSH_PIDS[$logname]=$SSH_PID
 	BG_PIDS+=("$SSH_PID")
@@ -302,6 +359,7 @@ scn_end() {
 	sleep 0.3
 	ns_del "$NSC"
 	ns_del "$NSS"
+	[ -n "$NSR" ] && ns_del "$NSR"
 	wait 2>/dev/null
 	BG_PIDS=()
 	meta ended "$(now)"
@@ -338,5 +396,6 @@ scn_cleanup() {
 	done
 	[ -n "$NSC" ] && ns_del "$NSC"
 	[ -n "$NSS" ] && ns_del "$NSS"
+	[ -n "$NSR" ] && ns_del "$NSR"
 	save_work
 }

@@ -34,6 +34,11 @@ SCENARIOS=(
 	snaplen64
 	pcapng
 	multi
+	idle-drop
+	idle-drop-kept
+	tmout
+	tmout-serveralive
+	user-exit
 )
 
 CHACHA=(-o Ciphers=chacha20-poly1305@openssh.com)
@@ -389,5 +394,109 @@ scn_multi() {
 	ssh_wait 20 ssh1
 	ssh_wait 20 ssh2
 	ssh_wait 20 ssh3
+	scn_end
+}
+
+# ---- 10: why sessions end (each records the true end cause: end_cause)
+
+# keys TEXT...: type each argument's characters one by one (120 ms apart); a
+# number alone (e.g. 2.5) is a pause in seconds instead. To stdout.
+keys() {
+	local a i
+	for a in "$@"; do
+		if [[ $a =~ ^[0-9.]+$ ]]; then
+			sleep "$a"
+			continue
+		fi
+		for ((i = 0; i < ${#a}; i++)); do
+			printf '%s' "${a:i:1}"
+			sleep 0.12
+		done
+	done
+}
+
+# An interactive shell, as a login gives one: bash without rc files (the
+# host's), a pty (ssh -tt), TMOUT as given (0: none).
+shell_cmd() { echo "TMOUT=$1 exec bash --norc --noprofile -i"; }
+
+scn_idle-drop() {
+	scn_begin idle-drop "a NAT router between client and server forgets a connection after 5 s idle (conntrack established timeout 5 s, loose 0, INVALID dropped): the session survives 2-3 s pauses between keys, then the first key after 9 s idle is dropped and retransmitted unanswered; no keepalives"
+	net_up_router 5
+	sshd_start "${NOCA[@]}" "TCPKeepAlive no"
+	cap_start client 0
+	ssh_args "${CHACHA[@]}" "${NOSA[@]}" -o TCPKeepAlive=no -tt
+	mkfifo "$D/stdin"
+	meta typer "keys a 2.5 b 3 c, then 9 s idle, then d | ssh -tt ... cat"
+	SSH_STDIN=$D/stdin ssh_bg ssh cat
+	{
+		keys 2 a 2.5 b 3 c
+		fault "router: the session idles 9 s, longer than the router's 5 s conntrack timeout"
+		meta end_cause idle-drop "the router forgot the connection after 5 s idle (nf_conntrack_tcp_timeout_established=5); the next key is dropped as INVALID"
+		keys 9 d 7
+	} >"$D/stdin"
+	ssh_wait 2
+	scn_end
+}
+
+scn_idle-drop-kept() {
+	scn_begin idle-drop-kept "the same NAT router (conntrack timeout 5 s), the session kept alive by ServerAliveInterval=2 through a 9 s pause; then ^D ends the remote cat"
+	net_up_router 5
+	sshd_start "${NOCA[@]}" "TCPKeepAlive no"
+	cap_start client 0
+	ssh_args "${CHACHA[@]}" -o ServerAliveInterval=2 -o TCPKeepAlive=no -tt
+	mkfifo "$D/stdin"
+	meta typer "keys a 2.5 b 3 c, then 9 s idle, then d, newline, ^D | ssh -tt ... cat"
+	meta end_cause user-exit "the lab typed ^D at the start of a line: the remote cat read EOF and exited"
+	SSH_STDIN=$D/stdin ssh_bg ssh cat
+	{
+		keys 2 a 2.5 b 3 c 9 d 1
+		printf '\r'
+		sleep 0.5
+		printf '\004'
+		sleep 2
+	} >"$D/stdin"
+	ssh_wait 10
+	scn_end
+}
+
+# tmout_run SSH_OPTIONS...: an idle interactive shell with TMOUT=3
+tmout_run() {
+	net_up
+	sshd_start "${NOCA[@]}"
+	cap_start client 0
+	ssh_args "${CHACHA[@]}" "$@" -tt
+	mkfifo "$D/stdin"
+	meta typer "nothing typed; stdin held open 14 s"
+	SSH_STAMP_OUT=1 SSH_STDIN=$D/stdin ssh_bg ssh "$(shell_cmd 3)"
+	sleep 14 >"$D/stdin" &
+	BG_PIDS+=($!)
+	ssh_wait 20
+	scn_end
+}
+
+scn_tmout() {
+	scn_begin tmout "idle interactive shell with TMOUT=3 (ssh -tt, bash -i): bash logs the user out after 3 s without input; no keepalives"
+	tmout_run "${NOSA[@]}"
+}
+
+scn_tmout-serveralive() {
+	scn_begin tmout-serveralive "idle interactive shell with TMOUT=3 and ServerAliveInterval=1: keepalives are answered, yet bash logs the user out after 3 s without input"
+	tmout_run -o ServerAliveInterval=1
+}
+
+scn_user-exit() {
+	scn_begin user-exit "interactive shell (ssh -tt, bash -i): the user types 'echo hi', then 'exit'; no keepalives"
+	net_up
+	sshd_start "${NOCA[@]}"
+	cap_start client 0
+	ssh_args "${CHACHA[@]}" "${NOSA[@]}" -tt
+	mkfifo "$D/stdin"
+	meta typer "keys 'echo hi\\r' 2 'exit\\r' | ssh -tt ... bash -i"
+	meta end_cause user-exit "the lab typed exit"
+	SSH_STAMP_OUT=1 SSH_STDIN=$D/stdin ssh_bg ssh "$(shell_cmd 0)"
+	{
+		keys 2 "echo hi"$'\r' 2 "exit"$'\r' 3
+	} >"$D/stdin"
+	ssh_wait 10
 	scn_end
 }

@@ -57,11 +57,46 @@ type JSONKeepalives struct {
 	Detection          string     `json:"detection,omitempty"`
 }
 
-// JSONEnd says how the connection ended.
+// JSONEnd says how the connection ended, and why.
 type JSONEnd struct {
 	How string    `json:"how"`
 	By  string    `json:"by"`
 	At  *jsonTime `json:"at"`
+	// Cause: keepalive-timeout, dead-path, tcp-keepalive-timeout, idle-drop,
+	// idle-logout, user-exit, open, unknown.
+	Cause            string         `json:"cause"`
+	Actor            string         `json:"actor"`
+	UnansweredProbes int            `json:"unanswered_probes"`
+	IdleBeforeEnd    *float64       `json:"idle_before_end_s"`
+	IdleAtLeast      bool           `json:"idle_before_end_at_least"`
+	AliveUntil       *jsonTime      `json:"path_alive_until"`
+	SurvivedIdle     *float64       `json:"survived_idle_s"`
+	FatalIdle        *float64       `json:"fatal_idle_s"`
+	DetectedAfter    *float64       `json:"detected_after_s"`
+	Evidence         []JSONEvidence `json:"evidence"`
+}
+
+// JSONEvidence is one packet-time observation behind the end's cause.
+type JSONEvidence struct {
+	At   jsonTime `json:"at"`
+	What string   `json:"what"`
+}
+
+// JSONRisk compares the connection with common middlebox idle timeouts.
+type JSONRisk struct {
+	LongestIdle        float64  `json:"longest_idle_s"`
+	EffectiveKeepalive *float64 `json:"effective_keepalive_s"`
+	EffectiveBy        string   `json:"effective_keepalive_by"`
+	DroppedBy          []string `json:"dropped_by"`
+	NoKeepalive        bool     `json:"no_keepalive"`
+}
+
+// JSONRecommendation is a change of settings: lines to add to a file.
+type JSONRecommendation struct {
+	File          string   `json:"file"`
+	Lines         []string `json:"lines"`
+	DeadPeerAfter *float64 `json:"dead_peer_detection_s"`
+	Why           string   `json:"why"`
 }
 
 // JSONInferred holds the settings the capture implies; null = cannot tell.
@@ -101,6 +136,9 @@ type JSONConn struct {
 	LongestIdle   float64          `json:"longest_idle_s"`
 	Evicted       bool             `json:"evicted"`
 	Explanation   []string         `json:"explanation"`
+	Risk          JSONRisk         `json:"risk"`
+	// Recommendations: settings to change; [] when none is needed.
+	Recommendations []JSONRecommendation `json:"recommendations"`
 }
 
 // JSONSummary is the last record of a run ("type":"summary").
@@ -171,6 +209,16 @@ func ConnJSON(c analyze.Conn) JSONConn {
 		j.End.By = c.End.By.String()
 		at := jsonTime(c.End.At)
 		j.End.At = &at
+	}
+	endJSON(&j.End, c)
+	j.Risk = riskJSON(c.Risk)
+	j.Recommendations = []JSONRecommendation{}
+	for _, r := range c.Recommendations {
+		lines := r.Lines
+		if lines == nil {
+			lines = []string{}
+		}
+		j.Recommendations = append(j.Recommendations, JSONRecommendation{File: r.File, Lines: lines, DeadPeerAfter: secp(r.DeadPeerAfter), Why: r.Why})
 	}
 	inf := c.Inferred
 	j.Inferred = JSONInferred{
@@ -259,4 +307,52 @@ func (t *jsonTime) UnmarshalJSON(b []byte) error {
 	}
 	*t = jsonTime(v)
 	return nil
+}
+
+// secp is a duration in seconds (µs precision), nil for zero.
+func secp(d time.Duration) *float64 {
+	if d <= 0 {
+		return nil
+	}
+	v := round6(d)
+	return &v
+}
+
+func endJSON(j *JSONEnd, c analyze.Conn) {
+	e := c.End
+	j.Cause = e.Cause.String()
+	if e.Cause != analyze.CauseOpen && e.Cause != analyze.CauseUnknown {
+		j.Actor = e.Actor.String()
+	}
+	j.UnansweredProbes = e.UnansweredProbes
+	if e.HasIdle {
+		v := round6(e.IdleBeforeEnd)
+		j.IdleBeforeEnd = &v
+		j.IdleAtLeast = e.IdleAtLeast
+	}
+	if !e.AliveUntil.IsZero() {
+		t := jsonTime(e.AliveUntil)
+		j.AliveUntil = &t
+	}
+	if e.Cause == analyze.CauseIdleDrop {
+		sv, fv := round6(e.SurvivedIdle), round6(e.FatalIdle)
+		j.SurvivedIdle, j.FatalIdle = &sv, &fv
+	}
+	j.DetectedAfter = secp(e.DetectedAfter)
+	j.Evidence = []JSONEvidence{}
+	for _, x := range e.Evidence {
+		if x.At.IsZero() {
+			continue
+		}
+		j.Evidence = append(j.Evidence, JSONEvidence{At: jsonTime(x.At), What: x.What})
+	}
+}
+
+func riskJSON(r analyze.Risk) JSONRisk {
+	j := JSONRisk{LongestIdle: round6(r.LongestIdle), EffectiveKeepalive: secp(r.EffectiveKeepalive),
+		EffectiveBy: r.EffectiveBy, DroppedBy: []string{}, NoKeepalive: r.NoKeepalive}
+	for _, m := range r.DroppedBy {
+		j.DroppedBy = append(j.DroppedBy, m.ID)
+	}
+	return j
 }

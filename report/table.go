@@ -75,6 +75,7 @@ func connTable(w io.Writer, c analyze.Conn) error {
 			return err
 		}
 	}
+	fmt.Fprintf(w, "  %s\n", Timeline(c))
 	for _, s := range Sentences(c) {
 		fmt.Fprintf(w, "  %s\n", s)
 	}

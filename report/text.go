@@ -47,6 +47,8 @@ func Sentences(c analyze.Conn) []string {
 	}
 	out = append(out, endSentence(c))
 	out = append(out, c.Inferred.Notes...)
+	out = append(out, riskSentence(c))
+	out = append(out, recommendSentences(c)...)
 	return out
 }
 
@@ -111,14 +113,160 @@ func tcpSentence(c analyze.Conn, k analyze.Keepalives) string {
 	return b.String()
 }
 
-func endSentence(c analyze.Conn) string {
-	switch c.End.How {
-	case "fin":
-		return fmt.Sprintf("the %s closed the connection (FIN) at %s", c.End.By, clock(c.End.At))
-	case "rst":
+// closed says how the connection was closed: "the client closed the
+// connection (FIN) at ...".
+func closed(c analyze.Conn) string {
+	if c.End.How == "rst" {
 		return fmt.Sprintf("the %s reset the connection (RST) at %s", c.End.By, clock(c.End.At))
 	}
-	return fmt.Sprintf("still open when the capture ended (last packet %s)", clock(c.LastSeen))
+	return fmt.Sprintf("the %s closed the connection (FIN) at %s", c.End.By, clock(c.End.At))
+}
+
+func endSentence(c analyze.Conn) string {
+	e := c.End
+	switch e.Cause {
+	case analyze.CauseOpen:
+		return fmt.Sprintf("still open when the capture ended (last packet %s)", clock(c.LastSeen))
+	case analyze.CauseKeepaliveTimeout:
+		s := fmt.Sprintf("end: keepalive timeout: the %s gave up after %d unanswered probes (acknowledged by TCP but never answered: the %s's SSH process hung, its kernel did not)",
+			e.Actor, e.UnansweredProbes, e.Actor.Peer())
+		if e.DetectedAfter > 0 {
+			s += fmt.Sprintf(", %s s after the last answered probe", seconds(e.DetectedAfter))
+		}
+		s += "; " + closed(c)
+		if n := countMaxName(e.Actor); n != "" {
+			s += fmt.Sprintf(" → %s %d", n, e.UnansweredProbes)
+		}
+		return s
+	case analyze.CauseDeadPath:
+		what := "data"
+		if e.UnansweredProbes > 0 {
+			what = "keepalive probe"
+		}
+		s := fmt.Sprintf("end: dead path: the %s's %s was retransmitted and never acknowledged; nothing arrived from the %s after %s (the path is dead since then)",
+			e.Actor, what, e.Actor.Peer(), clock(e.AliveUntil))
+		if n := countMaxName(e.Actor); n != "" {
+			s += fmt.Sprintf("; later probes and the FIN queue behind it, so %s cannot be read off the wire", n)
+		}
+		if e.How != "open" {
+			s += "; " + closed(c)
+		} else {
+			s += "; the capture ended with the connection still open"
+		}
+		return s
+	case analyze.CauseTCPKeepaliveTimeout:
+		s := fmt.Sprintf("end: TCP keepalive timeout: %d TCP keepalives from the %s went unanswered and its kernel reset the connection (RST) at %s",
+			e.UnansweredProbes, e.Actor, clock(e.At))
+		if e.DetectedAfter > 0 {
+			s += fmt.Sprintf(", %s s after the last packet from the %s", seconds(e.DetectedAfter), e.Actor.Peer())
+		}
+		return s
+	case analyze.CauseIdleDrop:
+		s := fmt.Sprintf("end: idle drop: the path dropped idle state after more than %s s and less than %s s: it carried a %s s silence, but the %s's first segment after %s s of silence was never acknowledged",
+			seconds(e.SurvivedIdle), seconds(e.FatalIdle), seconds(e.SurvivedIdle), e.Actor, seconds(e.FatalIdle))
+		if e.How == "rst" {
+			s += " and answered by an RST"
+		}
+		for _, m := range analyze.Middleboxes {
+			if m.Timeout > e.SurvivedIdle && m.Timeout < e.FatalIdle {
+				s += fmt.Sprintf("; %s (%d s) fits", m.Name, int(m.Timeout.Seconds()))
+			}
+		}
+		if e.How == "open" {
+			s += "; the capture ended with the connection still open"
+		}
+		return s
+	case analyze.CauseIdleLogout:
+		idle := seconds(e.IdleBeforeEnd) + " s"
+		if e.IdleAtLeast {
+			idle = "at least " + idle
+		}
+		return fmt.Sprintf("end: idle logout: the server ended the session after %s without input from the client (a shell's TMOUT, or the remote command ending; keepalives do not prevent either); %s",
+			idle, closed(c))
+	case analyze.CauseUserExit:
+		return fmt.Sprintf("end: ordinary exit: the %s sent the last data (exit, end of input, or the command finished); %s", e.Actor, closed(c))
+	}
+	return fmt.Sprintf("end: %s; no sign of why", closed(c))
+}
+
+func countMaxName(r analyze.Role) string {
+	if r == analyze.Client {
+		return "ServerAliveCountMax"
+	}
+	return "ClientAliveCountMax"
+}
+
+func boxList(ms []analyze.Middlebox) string {
+	var parts []string
+	for _, m := range ms {
+		parts = append(parts, fmt.Sprintf("%s %d s", m.Name, int(m.Timeout.Seconds())))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func riskSentence(c analyze.Conn) string {
+	r := c.Risk
+	if r.NoKeepalive {
+		return fmt.Sprintf("risk: no keepalives: when idle, nothing but TCPKeepAlive (first probe after 2 h, if enabled) protects this session, and every common middlebox idle timeout would drop it: %s (longest silence seen %s s)",
+			boxList(r.DroppedBy), seconds(r.LongestIdle))
+	}
+	kept := fmt.Sprintf("keepalives every %s s (%s)", seconds(r.EffectiveKeepalive), r.EffectiveBy)
+	if len(r.DroppedBy) == 0 {
+		return fmt.Sprintf("risk: %s and a longest silence of %s s stay under every common middlebox idle timeout (the shortest: %s %d s)",
+			kept, seconds(r.LongestIdle), analyze.Middleboxes[0].Name, int(analyze.Middleboxes[0].Timeout.Seconds()))
+	}
+	return fmt.Sprintf("risk: %s, longest silence %s s: dropped by %s", kept, seconds(r.LongestIdle), boxList(r.DroppedBy))
+}
+
+func recommendSentences(c analyze.Conn) []string {
+	var out []string
+	var alts []string
+	for _, r := range c.Recommendations {
+		if r.File == "" {
+			out = append(out, "note: "+r.Why)
+			continue
+		}
+		s := fmt.Sprintf("%s: %s", r.File, strings.Join(r.Lines, ", "))
+		if r.DeadPeerAfter > 0 {
+			s += fmt.Sprintf(" (a dead peer is detected after ~%d s)", int(r.DeadPeerAfter.Seconds()))
+		}
+		if len(alts) == 0 {
+			s = "recommended: " + s + ": " + r.Why
+		} else {
+			s = "or " + s + ": " + r.Why
+		}
+		alts = append(alts, s)
+	}
+	return append(out, alts...)
+}
+
+// Timeline is the connection's compact timeline: one character per bucket
+// of its Activity.
+func Timeline(c analyze.Conn) string {
+	a := c.Activity
+	n := a.Buckets(c.LastSeen)
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		m := a.Marks[i]
+		ch := "·"
+		switch {
+		case m&analyze.MarkEnd != 0:
+			ch = "|"
+		case m&analyze.MarkUnanswered != 0:
+			ch = "!"
+		case m&analyze.MarkRetrans != 0:
+			ch = "x"
+		case m&(analyze.MarkProbe|analyze.MarkProbe<<1) != 0:
+			ch = "k"
+		case m&(analyze.MarkTCPProbe|analyze.MarkTCPProbe<<1) != 0:
+			ch = "t"
+		case m&(analyze.MarkData|analyze.MarkData<<1) != 0:
+			ch = "#"
+		}
+		b.WriteString(ch)
+	}
+	return fmt.Sprintf("%s ▕%s▏ %s  (1 char = %s s: # data, k SSH keepalive, t TCP keepalive, ! unanswered, x retransmission, | end)",
+		c.FirstSeen.UTC().Format("15:04:05"), b.String(), c.LastSeen.UTC().Format("15:04:05"), seconds(a.Width))
 }
 
 func clock(t time.Time) string { return t.UTC().Format("15:04:05.000000") }

@@ -72,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntSliceVarP(&cfg.Ports, "port", "p", nil, "SSH server `PORT` (default 22); repeatable")
 	fs.BoolVar(&cfg.JSON, "json", false, "write JSON Lines: one record per connection, then a summary record")
 	fs.BoolVar(&cfg.Events, "events", false, "print the packet timeline with keepalives labelled")
+	fs.StringVar(&cfg.HTML, "html", "", "also write a self-contained HTML report (timelines, end, risk) to `FILE`")
 	fs.Int64VarP(&cfg.Count, "count", "c", 0, "stop after `N` packets")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "live: stop after this long (e.g. 10m)")
 	fs.DurationVar(&cfg.Interval, "interval", 0, "live: print an interim report this often (SIGUSR1 prints one on demand)")
@@ -149,7 +150,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		logger.Print(err)
 		return exitUsage
 	}
-	acfg := analyze.Config{IdleTimeout: cfg.IdleTimeout, MaxConns: cfg.MaxConns, Events: cfg.Events}
+	acfg := analyze.Config{IdleTimeout: cfg.IdleTimeout, MaxConns: cfg.MaxConns, Events: cfg.Events || cfg.HTML != ""}
+	if !cfg.Events && cfg.HTML != "" {
+		// the HTML timelines need packets, not all of them: memory stays
+		// bounded (the first and last htmlEvents/2 of each connection)
+		acfg.MaxEvents = htmlEvents
+	}
 	for _, p := range cfg.Ports {
 		acfg.Ports = append(acfg.Ports, uint16(p))
 	}
@@ -391,6 +397,9 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
+// htmlEvents caps the packets per connection kept for --html.
+const htmlEvents = 20000
+
 // output renders results: the final report, connection records streamed
 // as connections end (live --json), and interim reports.
 type output struct {
@@ -402,6 +411,7 @@ type output struct {
 	totals report.Totals
 	conns  int            // connections reported so far
 	ended  []analyze.Conn // live table mode: ended connections kept for the final table
+	html   []analyze.Conn // live --json --html: ended connections kept for the HTML report
 }
 
 func (o *output) fileError(name string, err error) {
@@ -420,9 +430,12 @@ func (o *output) endedConns(cs []analyze.Conn) {
 		o.conns++
 		if o.cfg.JSON {
 			report.WriteConn(o.stdout, c)
+			if o.cfg.HTML != "" {
+				o.html = append(o.html, c)
+			}
 			continue
 		}
-		if !o.cfg.Events {
+		if !o.cfg.Events && o.cfg.HTML == "" {
 			c.Events = nil
 		}
 		o.ended = append(o.ended, c)
@@ -461,7 +474,32 @@ func (o *output) final(s analyze.Summary) int {
 		o.logger.Printf("write: %v", err)
 		return exitError
 	}
+	if o.cfg.HTML != "" {
+		hs := s
+		hs.Conns = append(append([]analyze.Conn{}, o.html...), s.Conns...)
+		if err := o.writeHTML(hs); err != nil {
+			o.logger.Printf("--html: %v", err)
+			return exitError
+		}
+	}
 	return exitOK
+}
+
+// writeHTML writes the HTML report to the --html file.
+func (o *output) writeHTML(s analyze.Summary) error {
+	f, err := os.Create(o.cfg.HTML)
+	if err != nil {
+		return err
+	}
+	sources := o.totals.Files
+	if o.cfg.Interface != "" {
+		sources = []string{"live: " + o.cfg.Interface}
+	}
+	if err := report.HTML(f, s, sources); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // interim writes a report of the capture so far without changing it.

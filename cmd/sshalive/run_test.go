@@ -49,6 +49,8 @@ type manifest struct {
 				How string `json:"how"`
 				By  string `json:"by"`
 			} `json:"end"`
+			Cause         string `json:"cause"`
+			CauseEvidence string `json:"cause_evidence"`
 		} `json:"connections"`
 	} `json:"captures"`
 }
@@ -182,6 +184,9 @@ func TestManifestTruth(t *testing.T) {
 				compareKA(t, "TCP", want.TCPKeepalives, got.TCPKeepalives, 0)
 				if got.End.How != want.End.How || got.End.By != want.End.By {
 					t.Errorf("end %s by %q, manifest %s by %q", got.End.How, got.End.By, want.End.How, want.End.By)
+				}
+				if want.Cause != "" && got.End.Cause != want.Cause {
+					t.Errorf("end cause %s, manifest %s (%s)", got.End.Cause, want.Cause, want.CauseEvidence)
 				}
 			}
 		})

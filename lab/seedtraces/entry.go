@@ -42,6 +42,8 @@ type connection struct {
 	SSHKeepalives []sshKeepalive `json:"ssh_keepalives"`
 	TCPKeepalives []any          `json:"tcp_keepalives"`
 	End           end            `json:"end"`
+	Cause         string         `json:"cause,omitempty"`
+	CauseEvidence string         `json:"cause_evidence,omitempty"`
 	Evidence      []string       `json:"evidence"`
 }
 
@@ -176,8 +178,8 @@ func entryFor(tr *trace, path string) (*entry, error) {
 		if s.n <= 1 && haveSentData[s.src] && s.tcp.Seq == sentEnd[s.src]-1 {
 			return nil, fmt.Errorf("unexpected TCP keepalive at %s", s.t.Format(time.RFC3339Nano))
 		}
-		if s.n == 0 {
-			continue
+		if s.n == 0 || !tr.Logout.IsZero() && !s.t.Before(tr.Logout) {
+			continue // no data, or the session's end (not a keepalive)
 		}
 		sentEnd[s.src] = s.tcp.Seq + uint32(s.n)
 		haveSentData[s.src] = true
@@ -216,6 +218,12 @@ func entryFor(tr *trace, path string) (*entry, error) {
 		c.SSHKeepalives = []sshKeepalive{ka}
 	} else {
 		c.SSHKeepalives = []sshKeepalive{}
+	}
+	if !tr.Logout.IsZero() {
+		c.Cause, c.CauseEvidence = tr.Cause, tr.CauseEvidence
+		c.Evidence = append(c.Evidence, "synthetic: the session end filled in after the sshd log (see notes)")
+	} else {
+		c.Cause, c.CauseEvidence = "open", "synthetic: the text shows no end; the capture ends after the last probe exchange"
 	}
 	e.Connections = []connection{c}
 	return e, nil

@@ -194,13 +194,22 @@ func TestPrintedPackets(t *testing.T) {
 		t.Errorf("seed-clientalive.pcap: %d packets, want 24 (6 probe exchanges)", len(ca))
 	}
 
-	// The whole capture: exchanges only, within the session of the document.
-	if len(sa)%3 != 0 {
-		t.Errorf("seed-serveralive.pcap: %d packets, not whole exchanges", len(sa))
-	}
+	// The whole capture: 29 exchanges within the session of the document,
+	// then the logout's 10 packets, ending with both FINs.
 	logout, _ := time.Parse(time.DateTime, "2026-02-26 10:46:51")
+	if len(sa) != 29*3+10 {
+		t.Fatalf("seed-serveralive.pcap: %d packets, want 29 exchanges and 10 for the end", len(sa))
+	}
+	end := sa[29*3:]
+	sa = sa[:29*3]
 	if last := sa[len(sa)-1].ts; !last.Before(logout) {
-		t.Errorf("seed-serveralive.pcap: last packet %s after the logout", last)
+		t.Errorf("seed-serveralive.pcap: last probe exchange %s after the logout", last)
+	}
+	if first := end[0]; first.src == saClient || first.n == 0 || first.ts.Sub(logout) < 0 || first.ts.Sub(logout) > time.Second {
+		t.Errorf("seed-serveralive.pcap: the end should start with the server's data in the logout second: %+v", first)
+	}
+	if !end[len(end)-3].tcp.FIN || !end[len(end)-2].tcp.FIN || end[len(end)-3].src == saClient {
+		t.Errorf("seed-serveralive.pcap: the end should close with the server's FIN, then the client's")
 	}
 	for i := 3; i < len(sa); i += 3 {
 		gap := sa[i].ts.Sub(sa[i-3].ts)
@@ -218,7 +227,7 @@ func TestEntries(t *testing.T) {
 		probes, packets int
 		probeB, replyB  int
 	}{
-		{"seed-serveralive", "client", 29, 87, 52, 28},
+		{"seed-serveralive", "client", 29, 97, 52, 28},
 		{"seed-clientalive", "server", 6, 24, 60, 36},
 	} {
 		b, err := os.ReadFile(filepath.Join(dir, "entries", c.name+".entry.json"))
@@ -234,7 +243,11 @@ func TestEntries(t *testing.T) {
 			t.Fatalf("%s: %+v", c.name, e)
 		}
 		conn := e.Connections[0]
-		if conn.Handshake || conn.End.How != "open" || len(conn.SSHKeepalives) != 1 || len(conn.TCPKeepalives) != 0 {
+		wantEnd, wantCause := "open", "open"
+		if c.name == "seed-serveralive" {
+			wantEnd, wantCause = "fin", "idle-logout"
+		}
+		if conn.Handshake || conn.End.How != wantEnd || conn.Cause != wantCause || len(conn.SSHKeepalives) != 1 || len(conn.TCPKeepalives) != 0 {
 			t.Errorf("%s: connection %+v", c.name, conn)
 			continue
 		}

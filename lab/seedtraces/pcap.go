@@ -44,7 +44,7 @@ func (tr *trace) pcap() ([]byte, error) {
 		binary.BigEndian.PutUint32(ts[4:], p.TSecr)
 		tcp := &layers.TCP{
 			SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()),
-			Seq: p.Seq, Ack: p.Ack, ACK: true, PSH: p.PSH, Window: p.Win,
+			Seq: p.Seq, Ack: p.Ack, ACK: true, PSH: p.PSH, FIN: p.FIN, Window: p.Win,
 			Options: []layers.TCPOption{
 				{OptionType: layers.TCPOptionKindNop},
 				{OptionType: layers.TCPOptionKindNop},

@@ -68,6 +68,7 @@ type pkt struct {
 	T            time.Time
 	FromClient   bool
 	PSH          bool // flags [P.] when set, [.] otherwise (ACK is always set)
+	FIN          bool
 	Seq, Ack     uint32
 	Win          uint16
 	TSval, TSecr uint32
@@ -84,6 +85,10 @@ type trace struct {
 	ServerMAC net.HardwareAddr
 	Pkts      []pkt
 	Notes     []string
+	// Logout: packets from then on are the session's end, not keepalives;
+	// Cause and CauseEvidence say why it ended (zero Logout: open).
+	Logout               time.Time
+	Cause, CauseEvidence string
 }
 
 func buildServerAlive() (*trace, error) {
@@ -144,16 +149,62 @@ func buildServerAlive() (*trace, error) {
 		return nil, fmt.Errorf("serveralive: first probe before login")
 	}
 	probes := len(tr.Pkts) / 3
+	tr.Pkts = append(tr.Pkts, serverAliveEnd(reply, cliTS, srvTS, a0.Win, r0.Win)...)
+	tr.Logout = serverAliveLogout
+	tr.Cause = "idle-logout"
+	tr.CauseEvidence = "the document's sshd log: session opened 02:36:51, \"session closed for user test\" 02:46:51 (10:46:51 on tcpdump's clock) with TMOUT=600: bash logged the idle user out; the end's packets are shaped on the lab's tmout-serveralive capture"
 	tr.Notes = []string{
 		"Rebuilt from the seed document's first tcpdump trace: the 5 printed packets exactly (timestamps as printed, treated as UTC on 2026-02-26; addresses, ports, seq/ack, flags, raw windows, TS val/ecr, lengths); the 6th printed line is cut off after its timestamp 10:37:31.790058 and is completed as the client's ACK of the second reply (ack 3846, win 2047, TS ecr 1297885154).",
 		fmt.Sprintf("Elided probes filled in: %d probes in all, each probe ~20 s + 1.5-3.5 ms after the previous reply (OpenSSH re-arms ServerAlive on every read), reply 20-30 ms after the probe, client ACK 60-140 µs after the reply; TS clocks continue linearly through the printed values (client ~0.990 ticks/ms, server ~1.000).", probes),
 		fmt.Sprintf("Probe count follows from the sshd log: login 02:36:51 UTC (10:36:51 on tcpdump's clock, the first probe's TS ecr dates the last server packet to 10:36:51.74), session closed by TMOUT=600 at 10:46:51; the next probe would leave at %s, after the logout, so %d probes, not 600/20 = 30.", next.Format("15:04:05.000"), probes),
 		"seq/ack: tcpdump printed them relative to an ISN the text does not show; ISN 0 is assumed for both sides, so absolute = printed (tcpdump -S shows the document's numbers; plain tcpdump, lacking the SYN, prints the first packet absolute and the rest relative to it).",
 		"Window scaling is unknown (no handshake): the raw window values are written as printed (client 2048/2047, server 287).",
-		"No handshake and no session end are fabricated: the capture starts at the first printed probe and ends after the last probe exchange, the connection still open.",
+		"The session end is filled in at 10:46:51, when the sshd log says the session closed (TMOUT=600 logged the idle user out; no probe falls in that second). Its packets follow the lab's tmout-serveralive capture (OpenSSH 9.2, chacha20-poly1305, TMOUT logout): the server's 92 B (bash's auto-logout message) and 176 B (exit-status, EOF, close), the client's ACKs, its 36 B and 60 B, then the server's FIN, the client's FIN and the last ACK; one-way delay ~10 ms (half the probes' 20-30 ms reply latency), the client's own packets 60-300 µs apart as in the text. No handshake is fabricated: the capture starts at the first printed probe.",
 		"Payload bytes are deterministic pseudo-random (they stand for chacha20-poly1305 ciphertext); MACs are made-up locally administered addresses; IPv4 TTL 64, DF set.",
 	}
 	return tr, nil
+}
+
+// serverAliveEnd is the first trace's end: bash's TMOUT logout at
+// serverAliveLogout, seen from the client, after the last probe exchange
+// (last is its reply). Sizes and order are those of the lab capture
+// tmout-serveralive (OpenSSH 9.2p1 both ends, chacha20-poly1305).
+func serverAliveEnd(last pkt, cliTS, srvTS func(time.Time) uint32, cliWin, srvWin uint16) []pkt {
+	cseq, sseq := last.Ack, last.Seq+uint32(last.Len) // next seq of each side
+	var out []pkt
+	at := serverAliveLogout.Add(10 * time.Millisecond) // server's send + one-way delay
+	var lastSrvTS uint32
+	srv := func(t time.Time, n int, psh, fin bool) {
+		sent := t.Add(-10 * time.Millisecond)
+		lastSrvTS = srvTS(sent)
+		out = append(out, pkt{T: t, PSH: psh, FIN: fin, Seq: sseq, Ack: cseq, Win: srvWin, TSval: lastSrvTS, TSecr: cliTS(sent.Add(-10 * time.Millisecond))})
+		sseq += uint32(n)
+		if fin {
+			sseq++
+		}
+	}
+	cli := func(t time.Time, n int, psh, fin bool) {
+		out = append(out, pkt{T: t, FromClient: true, PSH: psh, FIN: fin, Seq: cseq, Ack: sseq, Win: cliWin, TSval: cliTS(t), TSecr: lastSrvTS, Len: n})
+		cseq += uint32(n)
+		if fin {
+			cseq++
+		}
+	}
+	srvData := func(t time.Time, n int) {
+		srv(t, n, true, false)
+		out[len(out)-1].Len = n
+	}
+	srvData(at, 92)                                   // "timed out waiting for input: auto-logout"
+	cli(at.Add(us(80)), 0, false, false)              // ACK
+	srvData(at.Add(us(640)), 176)                     // exit-status, EOF, close
+	cli(at.Add(us(720)), 0, false, false)             // ACK
+	cli(at.Add(us(900)), 36, true, false)             // the client's EOF/close
+	cli(at.Add(us(1030)), 60, true, false)            //
+	srv(at.Add(21*time.Millisecond), 0, false, false) // ACK of both
+	srv(at.Add(21600*time.Microsecond), 0, false, true)
+	cli(at.Add(21700*time.Microsecond), 0, false, true)
+	srv(at.Add(42*time.Millisecond), 0, false, false)
+	return out
 }
 
 func buildClientAlive() (*trace, error) {

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,14 +95,19 @@ type gaveUp struct {
 }
 
 type connection struct {
-	Client        string   `json:"client"`
-	Server        string   `json:"server"`
-	Packets       int      `json:"packets"`
-	Handshake     bool     `json:"handshake"`
-	SSHKeepalives []sshKA  `json:"ssh_keepalives"`
-	TCPKeepalives []tcpKA  `json:"tcp_keepalives"`
-	End           end      `json:"end"`
-	GaveUp        *gaveUp  `json:"gave_up,omitempty"`
+	Client        string  `json:"client"`
+	Server        string  `json:"server"`
+	Packets       int     `json:"packets"`
+	Handshake     bool    `json:"handshake"`
+	SSHKeepalives []sshKA `json:"ssh_keepalives"`
+	TCPKeepalives []tcpKA `json:"tcp_keepalives"`
+	End           end     `json:"end"`
+	GaveUp        *gaveUp `json:"gave_up,omitempty"`
+	// Cause is the true end cause (the analyzer's end.cause vocabulary),
+	// from the endpoints' logs and what the lab did; CauseEvidence says how
+	// it is known.
+	Cause         string   `json:"cause,omitempty"`
+	CauseEvidence string   `json:"cause_evidence,omitempty"`
 	Evidence      []string `json:"evidence"`
 }
 
@@ -655,6 +663,8 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 		}
 	}
 
+	out.Cause, out.CauseEvidence = trueCause(out, cn, m)
+
 	// ---- configured vs seen
 	if cn.cm != nil {
 		cfgNote(notes, "ServerAliveInterval", optionOr(cn.cm.options, "ServerAliveInterval"), out.SSHKeepalives, "client")
@@ -728,4 +738,51 @@ func statsOf(xs []float64) *stats {
 		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
 	return &stats{Median: r3(med), Min: r3(s[0]), Max: r3(s[len(s)-1])}
+}
+
+var reSleepTail = regexp.MustCompile(`(?:^|;\s*)sleep (\d+)\s*$`)
+
+// trueCause tells why a connection ended, from what the lab did (meta) and
+// what the endpoints logged or printed, never from the analyzer.
+func trueCause(out connection, cn *conn, m *meta) (string, string) {
+	fault := strings.Join(m.faults, "; ")
+	switch {
+	case m.endCause != "":
+		return m.endCause, "lab: " + m.endWhy
+	case out.GaveUp != nil && strings.Contains(fault, "DROP"):
+		return "dead-path", fmt.Sprintf("the lab dropped the path (%s); the %s then logged %q", fault, out.GaveUp.By, out.GaveUp.Log)
+	case out.GaveUp != nil && strings.Contains(fault, "STOP"):
+		return "keepalive-timeout", fmt.Sprintf("the lab stopped the peer (%s); the %s then logged %q", fault, out.GaveUp.By, out.GaveUp.Log)
+	}
+	var msgs []string
+	if cn.lc != nil {
+		msgs = cn.lc.lastMessages(3)
+	}
+	if strings.Contains(fault, "DROP") && out.End.How == "rst" && len(out.TCPKeepalives) > 0 {
+		return "tcp-keepalive-timeout", fmt.Sprintf("the lab dropped the path (%s); the kernel's TCP keepalives timed out and it reset the connection; ssh said %q", fault, strings.Join(msgs, " | "))
+	}
+	if cn.cm != nil && m.dir != "" {
+		if b, err := os.ReadFile(filepath.Join(m.dir, cn.cm.log+".out")); err == nil && bytes.Contains(b, []byte("auto-logout")) {
+			return "idle-logout", "the user's terminal (ssh's output) shows bash's \"timed out waiting for input: auto-logout\" (TMOUT)"
+		}
+	}
+	if out.End.How == "open" {
+		why := "the capture stopped with the connection open"
+		if len(m.notes) > 0 {
+			why += " (lab: " + strings.Join(m.notes, "; ") + ")"
+		}
+		return "open", why
+	}
+	if m.typer != "" {
+		return "user-exit", "the lab's typed input ended the remote command (" + m.typer + ")"
+	}
+	if cn.cm != nil {
+		if sm := reSleepTail.FindStringSubmatch(cn.cm.command); sm != nil {
+			if n, _ := strconv.Atoi(sm[1]); n >= 2 {
+				return "idle-logout", fmt.Sprintf("the remote command (%s) ended by itself after %s s without input from the client: the server ended the session after the client's silence, which on the wire is an idle logout (a shell's TMOUT looks the same)", cn.cm.command, sm[1])
+			}
+		}
+		return "user-exit", fmt.Sprintf("the remote command (%s) ended and the session with it", cn.cm.command)
+	}
+	return "", ""
 }

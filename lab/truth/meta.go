@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -24,6 +25,10 @@ type meta struct {
 	faultAt              float64
 	notes                []string
 	sshdLogShared        bool
+	typer                string
+	router               string
+	endCause, endWhy     string // declared by the scenario (meta end_cause)
+	dir                  string // the scenario's work directory
 }
 
 type clientMeta struct {
@@ -40,7 +45,7 @@ func readMeta(path string) (*meta, error) {
 		return nil, err
 	}
 	defer f.Close()
-	m := &meta{port: 22, sysctls: map[string]map[string]string{"client": {}, "server": {}}}
+	m := &meta{dir: filepath.Dir(path), port: 22, sysctls: map[string]map[string]string{"client": {}, "server": {}}}
 	byLog := map[string]*clientMeta{}
 	cl := func(name string) *clientMeta {
 		c := byLog[name]
@@ -89,6 +94,9 @@ func readMeta(path string) (*meta, error) {
 			m.sshdLogShared = v == "1"
 		case "sysctl":
 			if len(f) >= 4 {
+				if m.sysctls[f[1]] == nil {
+					m.sysctls[f[1]] = map[string]string{}
+				}
 				m.sysctls[f[1]][f[2]] = f[3]
 			}
 		case "fault":
@@ -96,6 +104,15 @@ func readMeta(path string) (*meta, error) {
 		case "fault_at":
 			if m.faultAt == 0 {
 				m.faultAt, _ = strconv.ParseFloat(v, 64)
+			}
+		case "typer":
+			m.typer = v
+		case "router":
+			m.router = v
+		case "end_cause":
+			m.endCause = v
+			if len(f) >= 3 {
+				m.endWhy = f[2]
 			}
 		case "note":
 			m.notes = append(m.notes, v)

@@ -177,6 +177,9 @@ func renderCapture(w *strings.Builder, c *capture) {
 			at = fmt.Sprintf(" at %.1f s", cn.End.AtS)
 		}
 		fmt.Fprintf(w, "  - end: %s%s%s\n", cn.End.How, by, at)
+		if cn.Cause != "" {
+			fmt.Fprintf(w, "  - cause: %s (%s)\n", cn.Cause, cn.CauseEvidence)
+		}
 		if cn.GaveUp != nil {
 			fmt.Fprintf(w, "  - gave up: the %s logged \"%s\" at %.1f s\n", cn.GaveUp.By, cn.GaveUp.Log, cn.GaveUp.AtS)
 		}
