@@ -13,7 +13,7 @@ BUILD_PKGS := gcc libc6-dev libpcap-dev
 LAB_PKGS   := openssh-server openssh-client tcpdump iproute2 iptables procps perl chromium
 CAPTURE_PKGS := tshark
 
-.PHONY: all demo test lint build deps test-deps capture-deps captures bench clean
+.PHONY: all demo test fuzz lint build deps test-deps capture-deps captures bench clean
 
 all: build
 
@@ -26,6 +26,15 @@ demo: build
 test: test-deps lint
 	CGO_ENABLED=0 $(GO) test -count=1 ./analyze/... ./report/... ./capture/...
 	$(GO) test -count=1 ./...
+	$(MAKE) fuzz
+
+## fuzz: each fuzz target for FUZZTIME (default 10s; run for 10m before a release)
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test ./capture -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./capture -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzTracker$$' -fuzztime $(FUZZTIME)
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
