@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -68,7 +69,7 @@ func (f *flow) sshKeepalives(d Role, ciphers [2]CipherSpec, known [2]bool) []Kee
 	if len(cands) == 0 {
 		return nil
 	}
-	var acc []accepted
+	acc := make([]accepted, 0, len(cands))
 	answeredSize := map[int]bool{} // probe sizes this sender had answered
 	mode := "handshake"
 	if known[d] && known[d.Peer()] {
@@ -166,8 +167,12 @@ func (f *flow) sshKeepalives(d Role, ciphers [2]CipherSpec, known [2]bool) []Kee
 	if len(acc) == 0 {
 		return nil
 	}
-	// One entry per probe size (normally one per sender).
+	// One entry per probe size (normally one per sender, so usually acc
+	// is the one group as it stands).
 	var out []Keepalives
+	if slices.IndexFunc(acc, func(a accepted) bool { return a.size != acc[0].size }) < 0 {
+		return append(out, f.keepaliveStats(d, acc, mode))
+	}
 	bySize := map[int]int{}
 	var groups [][]accepted
 	for _, a := range acc {
