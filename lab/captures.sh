@@ -8,9 +8,9 @@
 #
 # Each scenario builds two network namespaces (sa-NAME-c, sa-NAME-s) joined by
 # a veth pair, starts a throwaway sshd (own config, host key and authorized key
-# under lab/work), runs ssh with the scenario's options while tcpdump records,
+# under lab/scratch), runs ssh with the scenario's options while tcpdump records,
 # and tears everything down. Endpoint debug logs (DEBUG3, every line stamped
-# with the wall clock) stay in lab/work/NAME/; lab/truth ties them to the wire.
+# with the wall clock) stay in lab/scratch/NAME/; lab/truth ties them to the wire.
 set -uo pipefail
 # shellcheck source=lab/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -52,10 +52,10 @@ main() {
 	done
 	if [ $all = 1 ] && [ -d "$LAB_DIR/seedtraces" ]; then
 		log "seed traces: go run ./lab/seedtraces"
-		(cd "$REPO_DIR" && go run ./lab/seedtraces -out testdata/pcaps -entries lab/work/entries) || failed+=(seedtraces)
+		(cd "$REPO_DIR" && go run ./lab/seedtraces -out testdata/pcaps -entries lab/scratch/entries) || failed+=(seedtraces)
 	fi
 	log "manifest: go run ./lab/truth"
-	(cd "$REPO_DIR" && flock "$WORK/.truth.lock" go run ./lab/truth -work lab/work -out testdata/pcaps "${only[@]}") || failed+=(truth)
+	(cd "$REPO_DIR" && flock "$WORK/.truth.lock" go run ./lab/truth -work lab/scratch -out testdata/pcaps "${only[@]}") || failed+=(truth)
 	log "total $(($(date +%s) - t0)) s"
 	if [ ${#failed[@]} -gt 0 ]; then
 		log "failed: ${failed[*]}"

@@ -5,7 +5,7 @@
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$LAB_DIR")
-WORK=$LAB_DIR/work
+WORK=$LAB_DIR/scratch
 OUT=$REPO_DIR/testdata/pcaps
 KEYS=$WORK/keys
 SSHD_BIN=/usr/sbin/sshd
@@ -22,7 +22,7 @@ S4R=198.18.1.2
 
 # Per-scenario state, set by scn_begin.
 S=""        # scenario name
-D=""        # its live directory (tmpfs), moved to lab/work/NAME at the end
+D=""        # its live directory (tmpfs), moved to lab/scratch/NAME at the end
 NSC=""      # client namespace
 NSS=""      # server namespace
 NSR=""      # router namespace (net_up_router only)
@@ -378,7 +378,7 @@ scn_end() {
 	log "done: $(stat -c %s "$OUT"/"$S".pcap* | head -1) bytes"
 }
 
-# save_work: move the live directory to lab/work/NAME.
+# save_work: move the live directory to lab/scratch/NAME.
 save_work() {
 	[ -n "$D" ] && [ -d "$D" ] || return 0
 	rm -rf "${WORK:?}/$S"

@@ -15,7 +15,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// Manifest entry, in the shape lab/work/entries/*.entry.json uses.
+// Manifest entry, in the shape lab/scratch/entries/*.entry.json uses.
 type entry struct {
 	File        string       `json:"file"`
 	Scenario    string       `json:"scenario"`

@@ -3,7 +3,7 @@
 // (Ethernet link type), fills in the probes the text elides, and writes one
 // manifest entry per file computed from the packets read back from disk.
 //
-//	go run ./lab/seedtraces -out testdata/pcaps -entries lab/work/entries
+//	go run ./lab/seedtraces -out testdata/pcaps -entries lab/scratch/entries
 //
 // The output is deterministic: two runs give byte-identical files.
 package main
@@ -18,7 +18,7 @@ import (
 
 func main() {
 	out := flag.String("out", "testdata/pcaps", "directory for the pcap files")
-	entries := flag.String("entries", "lab/work/entries", "directory for the manifest entries (*.entry.json)")
+	entries := flag.String("entries", "lab/scratch/entries", "directory for the manifest entries (*.entry.json)")
 	flag.Parse()
 	written, err := run(*out, *entries)
 	if err != nil {

@@ -1,15 +1,15 @@
 // Command truth builds testdata/pcaps/manifest.json, the ground truth of the
 // lab captures, from the wire (tshark field output over each capture) and the
-// endpoints' timestamped debug logs that lab/captures.sh kept in lab/work.
+// endpoints' timestamped debug logs that lab/captures.sh kept in lab/scratch.
 //
 // It deliberately shares no code with the analyzer (standard library only, no
 // gopacket): its counts must stay independent of what sshalive computes.
 //
-//	go run ./lab/truth -work lab/work -out testdata/pcaps [NAME...]
+//	go run ./lab/truth -work lab/scratch -out testdata/pcaps [NAME...]
 //
 // With names, only those scenarios are recomputed; the manifest keeps every
 // other capture's entry. Entries written by lab/seedtraces
-// (lab/work/entries/*.entry.json) are merged after their packet count is
+// (lab/scratch/entries/*.entry.json) are merged after their packet count is
 // checked against tshark.
 package main
 
@@ -38,7 +38,7 @@ type manifest struct {
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("truth: ")
-	work := flag.String("work", "lab/work", "lab work directory (one NAME/ per scenario)")
+	work := flag.String("work", "lab/scratch", "lab work directory (one NAME/ per scenario)")
 	out := flag.String("out", "testdata/pcaps", "capture directory holding manifest.json")
 	flag.Parse()
 	if err := run(*work, *out, flag.Args()); err != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// meta is what lab/captures.sh wrote about a scenario (lab/work/NAME/meta.tsv):
+// meta is what lab/captures.sh wrote about a scenario (lab/scratch/NAME/meta.tsv):
 // tab-separated lines "key value...", see meta() in lab/lib.sh.
 type meta struct {
 	name, scenario, file string

@@ -76,7 +76,7 @@ func renderCapture(w *strings.Builder, c *capture) {
 		server = c.Connections[0].Server
 	}
 	if c.Synthetic {
-		w.WriteString("- made by: `go run ./lab/seedtraces -out testdata/pcaps -entries lab/work/entries` (synthetic)\n")
+		w.WriteString("- made by: `go run ./lab/seedtraces -out testdata/pcaps -entries lab/scratch/entries` (synthetic)\n")
 		if m.Source != "" {
 			fmt.Fprintf(w, "- source: %s\n", m.Source)
 		}
