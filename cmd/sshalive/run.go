@@ -84,7 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVarP(&cfg.User, "relinquish-privileges", "Z", "", "live: drop to `USER` after opening the interface")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 3*time.Hour, "forget a connection idle this long (packet time)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 100000, "connections tracked at once; the oldest are summarised early beyond it")
-	fs.CountP("numeric", "n", "accepted for tcpdump habit (-n, -nn); addresses are always numeric")
+	fs.BoolP("numeric", "n", false, "accepted for tcpdump habit (-n, -nn); addresses are always numeric")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageText)
