@@ -87,6 +87,19 @@ func TestNotKeepalives(t *testing.T) {
 		{"one probe-sized pair", newConv().send(Client, 0, 100, 0).send(Server, time.Second*5, 52, FlagPSH).send(Client, 20*time.Millisecond, 28, FlagPSH)},
 		{"unanswered probe size, once", newConv().send(Client, 0, 100, 0).send(Server, 10*time.Millisecond, 200, 0).send(Server, 3*time.Second, 56, FlagPSH)},
 		{"plain ACK of data", newConv().send(Client, 0, 100, 0).send(Server, 3*time.Second, 0, 0).send(Server, 3*time.Second, 0, 0)},
+		{"keystroke-timing chaff", func() *conv {
+			// OpenSSH >= 9.5 ObscureKeystrokeTiming: after a keystroke, PING
+			// every ~20 ms for 1-3 s, each answered by a PONG of the same
+			// size (36/36 under chacha and aes-gcm), bursts after pauses.
+			c := newConv().send(Client, 0, 100, FlagPSH).send(Server, time.Millisecond, 100, FlagPSH)
+			for burst := 0; burst < 6; burst++ {
+				c.send(Client, time.Duration(2+burst)*time.Second, 36, FlagPSH).send(Server, time.Millisecond, 36, FlagPSH)
+				for i := 0; i < 80; i++ {
+					c.send(Client, 20*time.Millisecond, 36, FlagPSH).send(Server, 300*time.Microsecond, 36, FlagPSH)
+				}
+			}
+			return c
+		}()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
