@@ -202,7 +202,6 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 		First: g[0].at, Last: g[len(g)-1].at}
 	var intervals, idles, lat []time.Duration
 	replies := map[int]int{}
-	run := 0
 	for i, a := range g {
 		if a.kind != k.Kind {
 			k.Kind = KindSSHUnknown
@@ -213,27 +212,18 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 		if a.idle != unknownIdle {
 			idles = append(idles, a.idle)
 		}
-		label := LabelSSHProbeUnanswered
+		k.tally(a.at, a.answered)
 		if a.answered {
-			k.Answered++
 			replies[a.replySize]++
 			lat = append(lat, a.latency)
-			label = LabelSSHProbe
-			run = 0
+			f.label(a.probeEv, LabelSSHProbe)
 			f.label(a.replyEv, LabelSSHReply)
 			f.activity.add(a.at, MarkProbe<<d)
-			k.LastAnswered = a.at
 		} else {
+			f.label(a.probeEv, LabelSSHProbeUnanswered)
 			f.activity.add(a.at, MarkProbe<<d|MarkUnanswered)
-			if run == 0 {
-				k.FirstUnanswered = a.at
-			}
-			run++
-			k.LongestUnanswered = max(k.LongestUnanswered, run)
 		}
-		f.label(a.probeEv, label)
 	}
-	k.TrailingUnanswered = run
 	for size, n := range replies {
 		if n > replies[k.ReplyBytes] || n == replies[k.ReplyBytes] && size < k.ReplyBytes {
 			k.ReplyBytes = size
@@ -286,35 +276,42 @@ func (f *flow) tcpKeepalives(d Role) (Keepalives, bool) {
 	k := Keepalives{Sender: d, Kind: KindTCP, Probes: len(ps), First: ps[0].at, Last: ps[len(ps)-1].at}
 	var intervals, idles []time.Duration
 	sizes := map[int]int{}
-	run := 0
 	for i, p := range ps {
 		sizes[p.bytes]++
 		if i > 0 {
 			intervals = append(intervals, p.at.Sub(ps[i-1].at))
 		}
 		idles = append(idles, p.idle)
+		k.tally(p.at, p.answered)
 		if p.answered {
-			k.Answered++
-			run = 0
 			f.label(p.ev, LabelTCPProbe)
 			f.activity.add(p.at, MarkTCPProbe<<d)
-			k.LastAnswered = p.at
 		} else {
-			f.activity.add(p.at, MarkTCPProbe<<d|MarkUnanswered)
-			if run == 0 {
-				k.FirstUnanswered = p.at
-			}
-			run++
-			k.LongestUnanswered = max(k.LongestUnanswered, run)
 			f.label(p.ev, LabelTCPProbeUnanswered)
+			f.activity.add(p.at, MarkTCPProbe<<d|MarkUnanswered)
 		}
 	}
-	k.TrailingUnanswered = run
 	if sizes[1] > sizes[0] {
 		k.ProbeBytes = 1
 	}
 	k.Interval, k.IdleBefore = newStats(intervals), newStats(idles)
 	return k, true
+}
+
+// tally counts the next probe, in time order: answered, or one more in the
+// current run of unanswered ones (TrailingUnanswered is that run).
+func (k *Keepalives) tally(at time.Time, answered bool) {
+	if answered {
+		k.Answered++
+		k.LastAnswered = at
+		k.TrailingUnanswered = 0
+		return
+	}
+	if k.TrailingUnanswered == 0 {
+		k.FirstUnanswered = at
+	}
+	k.TrailingUnanswered++
+	k.LongestUnanswered = max(k.LongestUnanswered, k.TrailingUnanswered)
 }
 
 func secs(d time.Duration) int {

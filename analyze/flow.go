@@ -54,9 +54,7 @@ type flow struct {
 	list       *flowList // the Tracker's open or closed list
 	prev, next *flow
 
-	order          int64
 	client, server netip.AddrPort
-	byPort         bool // orientation from the SSH port (no SYN seen)
 	guessed        bool // orientation guessed from port order; a banner may fix it
 	first, last    time.Time
 	packets        int

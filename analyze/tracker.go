@@ -71,7 +71,6 @@ type Tracker struct {
 	segments int64
 	evicted  int
 	noData   int
-	order    int64
 	sinceSwp int
 	lastSwp  time.Time
 }
@@ -200,20 +199,18 @@ func (t *Tracker) Snapshot() []Conn {
 }
 
 func (t *Tracker) newFlow(seg Segment) *flow {
-	t.order++
-	f := &flow{order: t.order, first: seg.At, events: t.cfg.Events, maxEv: t.cfg.MaxEvents}
+	f := &flow{first: seg.At, events: t.cfg.Events, maxEv: t.cfg.MaxEvents}
 	f.activity.Start, f.activity.Width = seg.At, 100*time.Millisecond
 	client, server := seg.Src, seg.Dst
 	switch {
 	case seg.Flags.Has(FlagSYN) && !seg.Flags.Has(FlagACK):
-		f.byPort = false
+		// The SYN's sender is the client.
 	case seg.Flags.Has(FlagSYN | FlagACK):
 		client, server = seg.Dst, seg.Src
 	case t.ports[seg.Src.Port()] && !t.ports[seg.Dst.Port()]:
 		client, server = seg.Dst, seg.Src
-		f.byPort = true
 	case t.ports[seg.Dst.Port()] && !t.ports[seg.Src.Port()]:
-		f.byPort = true
+		// Sent to the SSH port: from the client.
 	default:
 		// Neither or both ports are SSH ports: the lower port serves, until
 		// the first banner says otherwise.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,32 +58,31 @@ func (f *filter) notice(s *analyze.Segment) {
 	}
 }
 
+// sortedPorts lists a port set in order.
+func sortedPorts(set map[uint16]bool) []string {
+	ports := make([]int, 0, len(set))
+	for p := range set {
+		ports = append(ports, int(p))
+	}
+	sort.Ints(ports)
+	out := make([]string, len(ports))
+	for i, p := range ports {
+		out[i] = strconv.Itoa(p)
+	}
+	return out
+}
+
 // hint suggests --port for the SSH banners seen on other ports.
 func (f *filter) hint() string {
 	if len(f.other) == 0 {
 		return ""
 	}
-	var ports []int
-	for p := range f.other {
-		ports = append(ports, int(p))
-	}
-	sort.Ints(ports)
-	var b strings.Builder
-	b.WriteString("; SSH banners were sent from port")
+	ports := sortedPorts(f.other)
+	plural := ""
 	if len(ports) > 1 {
-		b.WriteString("s")
+		plural = "s"
 	}
-	for i, p := range ports {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		b.WriteString(" " + strconv.Itoa(p))
-	}
-	b.WriteString(": try")
-	for _, p := range ports {
-		b.WriteString(" -p " + strconv.Itoa(p))
-	}
-	return b.String()
+	return fmt.Sprintf("; SSH banners were sent from port%s %s: try -p %s", plural, strings.Join(ports, ", "), strings.Join(ports, " -p "))
 }
 
 // kernel is the BPF expression a live capture compiles into the kernel:
@@ -91,19 +91,6 @@ func (f *filter) kernel() string {
 	if f.expr != "" {
 		return f.expr
 	}
-	var ports []int
-	for p := range f.ports {
-		ports = append(ports, int(p))
-	}
-	sort.Ints(ports)
-	var b strings.Builder
-	b.WriteString("tcp and (")
-	for i, p := range ports {
-		if i > 0 {
-			b.WriteString(" or ")
-		}
-		b.WriteString("port " + strconv.Itoa(p))
-	}
-	b.WriteString(")")
-	return b.String() + " or (vlan and " + b.String() + ")"
+	tcp := "tcp and (port " + strings.Join(sortedPorts(f.ports), " or port ") + ")"
+	return tcp + " or (vlan and " + tcp + ")"
 }

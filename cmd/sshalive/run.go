@@ -159,7 +159,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	for _, p := range cfg.Ports {
 		acfg.Ports = append(acfg.Ports, uint16(p))
 	}
-	out := &output{cfg: cfg, stdout: stdout, stderr: stderr, logger: logger, filter: filter}
+	out := &output{cfg: cfg, stdout: stdout, stderr: stderr, logger: logger}
 	if cfg.Interface != "" {
 		return runLive(ctx, cfg, filter, analyze.NewTracker(acfg), out, time.Now)
 	}
@@ -407,7 +407,6 @@ type output struct {
 	stdout io.Writer
 	stderr io.Writer
 	logger *log.Logger
-	filter *filter
 	totals report.Totals
 	conns  int            // connections reported so far
 	ended  []analyze.Conn // live table mode: ended connections kept for the final table
