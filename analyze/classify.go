@@ -1,55 +1,12 @@
 package analyze
 
 import (
-	"fmt"
-	"math"
 	"slices"
 	"time"
 )
 
-// summarise settles the connection's candidates and returns its summary;
-// ok is false for a connection that never carried data nor a keepalive.
-func (f *flow) summarise() (Conn, bool) {
-	if !f.carried() && f.synSeen {
-		return Conn{}, false
-	}
-	for _, d := range []Role{Client, Server} {
-		if f.hasPd[d] {
-			f.settle(d, f.pend[d])
-			f.hasPd[d] = false
-		}
-	}
-	c := Conn{
-		Client: f.client, Server: f.server,
-		FirstSeen: f.first, LastSeen: f.last,
-		Packets: f.packets, Handshake: f.synSeen,
-		End:         f.end,
-		LongestIdle: f.longestIdle,
-	}
-	if c.End.How == "" {
-		c.End = End{How: "open", At: f.last}
-	}
-	for d := range f.hs {
-		c.Banners[d] = f.hs[d].banner.String()
-	}
-	f.exactKnown()
-	c.Ciphers, c.CipherKnown = f.specs, f.specOK
-	for _, d := range []Role{Client, Server} {
-		c.SSH = append(c.SSH, f.sshKeepalives(d, c.Ciphers, c.CipherKnown)...)
-		if k, ok := f.tcpKeepalives(d); ok {
-			c.TCP = append(c.TCP, k)
-		}
-	}
-	c.Inferred = f.infer(&c)
-	c.End = f.diagnose(&c)
-	c.Risk = risk(&c)
-	major, minor, isOpenSSH := f.hs[Server].banner.OpenSSHVersion()
-	c.Recommendations = recommend(&c, isOpenSSH && major == 9 && minor >= 2 && minor <= 4)
-	c.Activity = f.activity
-	c.Activity.mark(&c)
-	c.Events, c.EventsDropped = f.timeline()
-	return c, true
-}
+// Keepalive classification: which of a sender's probe candidates are SSH
+// keepalive probes, and the statistics of those and of its TCP keepalives.
 
 // accepted is a candidate judged to be a keepalive probe.
 type accepted struct {
@@ -64,130 +21,160 @@ type accepted struct {
 // size of the matching failure message. Without it, a (probe, reply) size
 // pair must be one some known cipher produces, and recur: one match alone
 // is not evidence.
-func (f *flow) sshKeepalives(d Role, ciphers [2]CipherSpec, known [2]bool) []Keepalives {
-	cands := f.cands[d]
+func (f *flow) sshKeepalives(d Role) []Keepalives {
+	cands := f.cands.list[d]
 	if len(cands) == 0 {
 		return nil
 	}
-	acc := make([]accepted, 0, len(cands))
-	answeredSize := map[int]bool{} // probe sizes this sender had answered
+	var acc []accepted
+	var answered map[int]bool
 	mode := "handshake"
-	if known[d] && known[d.Peer()] {
-		sh := shapes(ciphers[d], ciphers[d.Peer()])
-		// A probe that came soon after traffic (ssh's whole-second timer)
-		// counts only beside one of the same size that followed a silence:
-		// session setup has request/reply pairs of these sizes too.
-		// A probe TCP had to retransmit after a silence is one too (the
-		// path died under it), answered or not.
-		quiet := map[int]bool{}
-		// A probe comes no sooner after the peer's last data than the
-		// whole-second timer allows: more than period-1 s, and the earliest
-		// quiet probe of a size is at most period s. A shell prompt of
-		// probe size right after a command, answered by a keystroke of the
-		// failure message's size, is not a probe.
-		soonest := map[int]time.Duration{}
-		for _, c := range cands {
-			if (c.answered || c.retrans > 0) && (c.idle == unknownIdle || c.idle >= minIdle) {
-				quiet[c.size] = true
-				if s, ok := soonest[c.size]; c.idle != unknownIdle && (!ok || c.idle-time.Second-100*time.Millisecond < s) {
-					soonest[c.size] = c.idle - time.Second - 100*time.Millisecond
-				}
-			}
-		}
-		for _, c := range cands {
-			if !quiet[c.size] && !coalesced(c, sh, ciphers[d.Peer()]) {
-				continue
-			}
-			if quiet[c.size] && c.idle != unknownIdle && c.idle < minIdle && c.idle < soonest[c.size] {
-				continue
-			}
-			var kinds []ProbeKind
-			for _, s := range sh {
-				if s.probe == c.size && (!c.answered || s.reply == c.replySize) {
-					kinds = append(kinds, kindOf(s))
-				}
-			}
-			if len(kinds) == 0 && coalesced(c, sh, ciphers[d.Peer()]) {
-				c.size = sh[0].probe // counted with the probes it is one of
-				kinds = append(kinds, KindGlobalRequest)
-			}
-			switch len(kinds) {
-			case 1:
-				acc = append(acc, accepted{c, kinds[0]})
-			case 2:
-				acc = append(acc, accepted{c, KindSSHUnknown})
-			}
-			if len(kinds) > 0 && c.answered {
-				answeredSize[c.size] = true
-			}
-		}
+	if f.ssh.specOK[d] && f.ssh.specOK[d.Peer()] {
+		acc, answered = byHandshake(cands, shapes(f.ssh.specs[d], f.ssh.specs[d.Peer()]), f.ssh.specs[d.Peer()])
 	} else {
 		mode = "pattern"
-		type pair struct{ probe, reply int }
-		count := map[pair]int{}
-		// A pair qualifies by its members that followed a silence (the
-		// keepalive timer's signature); once it does, its early members (ssh
-		// schedules in whole seconds, so a probe can come well under the
-		// interval after traffic) count too.
-		for _, c := range cands {
-			if c.answered && (c.idle == unknownIdle || c.idle >= minIdle) {
-				if _, ok := anyShape(c.size, c.replySize); ok {
-					count[pair{c.size, c.replySize}]++
-				}
-			}
-		}
-		probeOK := map[int]ProbeKind{}
-		for p, n := range count {
-			if n >= 2 {
-				sh, _ := anyShape(p.probe, p.reply)
-				probeOK[p.probe] = kindOf(sh)
-			}
-		}
-		for _, c := range cands {
-			kind, ok := probeOK[c.size]
-			if !ok || c.answered && count[pair{c.size, c.replySize}] < 2 ||
-				!c.answered && c.idle != unknownIdle && c.idle < minIdle {
-				continue
-			}
-			acc = append(acc, accepted{c, kind})
-			answeredSize[c.size] = true
-		}
+		acc, answered = byPattern(cands)
 	}
-	// An unanswered probe-sized segment is a probe only with more evidence:
-	// the sender's earlier probes of that size were answered, or TCP had to
-	// retransmit it (the path died under it). A lone server message after a
-	// pause (a password-guess failure, say) can have a probe's size.
-	kept := acc[:0]
-	for _, a := range acc {
-		if a.answered || answeredSize[a.size] || a.retrans > 0 {
-			kept = append(kept, a)
-		}
-	}
-	acc = kept
+	acc = withEvidence(acc, answered)
 	if len(acc) == 0 {
 		return nil
 	}
-	// One entry per probe size (normally one per sender, so usually acc
-	// is the one group as it stands).
 	var out []Keepalives
-	if slices.IndexFunc(acc, func(a accepted) bool { return a.size != acc[0].size }) < 0 {
-		return append(out, f.keepaliveStats(d, acc, mode))
+	for _, g := range bySize(acc) {
+		out = append(out, f.keepaliveStats(d, g, mode))
 	}
-	bySize := map[int]int{}
+	return out
+}
+
+// byHandshake accepts the candidates whose sizes are exactly a probe's (and
+// its reply's) under the negotiated ciphers. It also returns the probe sizes
+// the sender had answered.
+func byHandshake(cands []sshCand, sh [2]keepaliveShape, recv CipherSpec) ([]accepted, map[int]bool) {
+	acc := make([]accepted, 0, len(cands))
+	answered := map[int]bool{}
+	quiet, soonest := quietSizes(cands)
+	for _, c := range cands {
+		co := coalesced(c, sh, recv)
+		if !quiet[c.size] && !co {
+			continue
+		}
+		if quiet[c.size] && c.idle != unknownIdle && c.idle < minIdle && c.idle < soonest[c.size] {
+			continue
+		}
+		var kinds []ProbeKind
+		for _, s := range sh {
+			if s.probe == c.size && (!c.answered || s.reply == c.replySize) {
+				kinds = append(kinds, kindOf(s))
+			}
+		}
+		if len(kinds) == 0 && co {
+			c.size = sh[0].probe // counted with the probes it is one of
+			kinds = append(kinds, KindGlobalRequest)
+		}
+		switch len(kinds) {
+		case 1:
+			acc = append(acc, accepted{c, kinds[0]})
+		case 2:
+			acc = append(acc, accepted{c, KindSSHUnknown})
+		}
+		if len(kinds) > 0 && c.answered {
+			answered[c.size] = true
+		}
+	}
+	return acc, answered
+}
+
+// quietSizes finds the probe sizes seen after a silence. A probe that came
+// soon after traffic (ssh's whole-second timer) counts only beside one of
+// the same size that followed a silence: session setup has request/reply
+// pairs of these sizes too. A probe TCP had to retransmit after a silence
+// is one too (the path died under it), answered or not.
+//
+// soonest bounds how soon after the peer's last data a probe of each size
+// may come: more than period-1 s, and the earliest quiet probe of a size is
+// at most period s. A shell prompt of probe size right after a command,
+// answered by a keystroke of the failure message's size, is not a probe.
+func quietSizes(cands []sshCand) (quiet map[int]bool, soonest map[int]time.Duration) {
+	quiet, soonest = map[int]bool{}, map[int]time.Duration{}
+	for _, c := range cands {
+		if (c.answered || c.retrans > 0) && (c.idle == unknownIdle || c.idle >= minIdle) {
+			quiet[c.size] = true
+			if s, ok := soonest[c.size]; c.idle != unknownIdle && (!ok || c.idle-time.Second-100*time.Millisecond < s) {
+				soonest[c.size] = c.idle - time.Second - 100*time.Millisecond
+			}
+		}
+	}
+	return quiet, soonest
+}
+
+// byPattern accepts, without a handshake, the candidates of a (probe,
+// reply) size pair some known cipher produces that recurs. A pair qualifies
+// by its members that followed a silence (the keepalive timer's signature);
+// once it does, its early members (ssh schedules in whole seconds, so a
+// probe can come well under the interval after traffic) count too.
+func byPattern(cands []sshCand) ([]accepted, map[int]bool) {
+	type pair struct{ probe, reply int }
+	count := map[pair]int{}
+	for _, c := range cands {
+		if c.answered && (c.idle == unknownIdle || c.idle >= minIdle) {
+			if _, ok := anyShape(c.size, c.replySize); ok {
+				count[pair{c.size, c.replySize}]++
+			}
+		}
+	}
+	probeOK := map[int]ProbeKind{}
+	for p, n := range count {
+		if n >= 2 {
+			sh, _ := anyShape(p.probe, p.reply)
+			probeOK[p.probe] = kindOf(sh)
+		}
+	}
+	var acc []accepted
+	answered := map[int]bool{}
+	for _, c := range cands {
+		kind, ok := probeOK[c.size]
+		if !ok || c.answered && count[pair{c.size, c.replySize}] < 2 ||
+			!c.answered && c.idle != unknownIdle && c.idle < minIdle {
+			continue
+		}
+		acc = append(acc, accepted{c, kind})
+		answered[c.size] = true
+	}
+	return acc, answered
+}
+
+// withEvidence drops the unanswered probe-sized segments that lack more
+// evidence: the sender's earlier probes of that size were answered, or TCP
+// had to retransmit it (the path died under it). A lone server message
+// after a pause (a password-guess failure, say) can have a probe's size.
+func withEvidence(acc []accepted, answered map[int]bool) []accepted {
+	kept := acc[:0]
+	for _, a := range acc {
+		if a.answered || answered[a.size] || a.retrans > 0 {
+			kept = append(kept, a)
+		}
+	}
+	return kept
+}
+
+// bySize groups the probes by size (normally one group per sender, which
+// is then acc itself).
+func bySize(acc []accepted) [][]accepted {
+	if slices.IndexFunc(acc, func(a accepted) bool { return a.size != acc[0].size }) < 0 {
+		return [][]accepted{acc}
+	}
+	idx := map[int]int{}
 	var groups [][]accepted
 	for _, a := range acc {
-		i, ok := bySize[a.size]
+		i, ok := idx[a.size]
 		if !ok {
 			i = len(groups)
-			bySize[a.size] = i
+			idx[a.size] = i
 			groups = append(groups, nil)
 		}
 		groups[i] = append(groups[i], a)
 	}
-	for _, g := range groups {
-		out = append(out, f.keepaliveStats(d, g, mode))
-	}
-	return out
+	return groups
 }
 
 func kindOf(s keepaliveShape) ProbeKind {
@@ -197,6 +184,8 @@ func kindOf(s keepaliveShape) ProbeKind {
 	return KindGlobalRequest
 }
 
+// keepaliveStats summarises one group of d's probes and labels them in the
+// activity sketch and the timeline.
 func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 	k := Keepalives{Sender: d, Kind: g[0].kind, Probes: len(g), ProbeBytes: g[0].size, Mode: mode,
 		First: g[0].at, Last: g[len(g)-1].at}
@@ -216,13 +205,8 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 		if a.answered {
 			replies[a.replySize]++
 			lat = append(lat, a.latency)
-			f.label(a.probeEv, LabelSSHProbe)
-			f.label(a.replyEv, LabelSSHReply)
-			f.activity.add(a.at, MarkProbe<<d)
-		} else {
-			f.label(a.probeEv, LabelSSHProbeUnanswered)
-			f.activity.add(a.at, MarkProbe<<d|MarkUnanswered)
 		}
+		f.markProbe(d, a.sshCand)
 	}
 	for size, n := range replies {
 		if n > replies[k.ReplyBytes] || n == replies[k.ReplyBytes] && size < k.ReplyBytes {
@@ -234,42 +218,21 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 	return k
 }
 
-// timerSeconds estimates the period of a keepalive timer from the silences
-// that preceded its probes, as the most common per-probe value (ties to the
-// larger).
-//
-// ssh (the client's ServerAlive) arms its timer as "now + interval" in whole
-// seconds of its monotonic clock, so a probe comes more than interval-1 and
-// at most interval seconds after the last read, plus a few milliseconds of
-// wake-up: ceil(silence - 50 ms) is the interval. sshd (ClientAlive) waits
-// in ppoll for the interval and then compares whole seconds, so its probes
-// come a whole number of periods after the last read, late by scheduling
-// noise: the silence rounded.
-func timerSeconds(idles []time.Duration, sender Role) int {
-	count := map[int]int{}
-	best := 0
-	for _, d := range idles {
-		v := int(math.Round(d.Seconds()))
-		if sender == Client {
-			v = int(math.Ceil((d - 50*time.Millisecond).Seconds()))
-		}
-		v = max(1, v)
-		count[v]++
-		if count[v] > count[best] || count[v] == count[best] && v > best {
-			best = v
-		}
+// markProbe labels an SSH probe (and its reply) in the sketch and timeline.
+func (f *flow) markProbe(d Role, c sshCand) {
+	if c.answered {
+		f.tl.label(c.probeEv, LabelSSHProbe)
+		f.tl.label(c.replyEv, LabelSSHReply)
+		f.activity.add(c.at, MarkProbe<<d)
+		return
 	}
-	return best
+	f.tl.label(c.probeEv, LabelSSHProbeUnanswered)
+	f.activity.add(c.at, MarkProbe<<d|MarkUnanswered)
 }
 
-func (f *flow) label(ev int32, l Label) {
-	if e := f.evAt(ev); e != nil {
-		e.Label = l
-	}
-}
-
+// tcpKeepalives summarises d's TCP keepalives.
 func (f *flow) tcpKeepalives(d Role) (Keepalives, bool) {
-	ps := f.tcp[d]
+	ps := f.tcpProbe[d]
 	if len(ps) == 0 {
 		return Keepalives{}, false
 	}
@@ -284,10 +247,10 @@ func (f *flow) tcpKeepalives(d Role) (Keepalives, bool) {
 		idles = append(idles, p.idle)
 		k.tally(p.at, p.answered)
 		if p.answered {
-			f.label(p.ev, LabelTCPProbe)
+			f.tl.label(p.ev, LabelTCPProbe)
 			f.activity.add(p.at, MarkTCPProbe<<d)
 		} else {
-			f.label(p.ev, LabelTCPProbeUnanswered)
+			f.tl.label(p.ev, LabelTCPProbeUnanswered)
 			f.activity.add(p.at, MarkTCPProbe<<d|MarkUnanswered)
 		}
 	}
@@ -296,110 +259,4 @@ func (f *flow) tcpKeepalives(d Role) (Keepalives, bool) {
 	}
 	k.Interval, k.IdleBefore = newStats(intervals), newStats(idles)
 	return k, true
-}
-
-// tally counts the next probe, in time order: answered, or one more in the
-// current run of unanswered ones (TrailingUnanswered is that run).
-func (k *Keepalives) tally(at time.Time, answered bool) {
-	if answered {
-		k.Answered++
-		k.LastAnswered = at
-		k.TrailingUnanswered = 0
-		return
-	}
-	if k.TrailingUnanswered == 0 {
-		k.FirstUnanswered = at
-	}
-	k.TrailingUnanswered++
-	k.LongestUnanswered = max(k.LongestUnanswered, k.TrailingUnanswered)
-}
-
-func secs(d time.Duration) int {
-	return int(math.Round(d.Seconds()))
-}
-
-func intp(v int) *int { return &v }
-
-// infer derives the settings the probes imply.
-func (f *flow) infer(c *Conn) Inferred {
-	var inf Inferred
-	serverVer := ""
-	major, minor, isOpenSSH := 0, 0, false
-	if b := f.hs[Server].banner; b.Proto != "" {
-		serverVer = b.Software
-		major, minor, isOpenSSH = b.OpenSSHVersion()
-	}
-	for _, k := range c.SSH {
-		if k.TimerSeconds == 0 {
-			continue
-		}
-		v := k.TimerSeconds
-		period := time.Duration(v) * time.Second
-		switch k.Sender {
-		case Client:
-			if inf.ServerAliveInterval == nil {
-				inf.ServerAliveInterval = intp(v)
-			}
-		case Server:
-			if inf.ClientAliveInterval != nil {
-				break
-			}
-			switch {
-			case isOpenSSH && major == 9 && minor >= 2 && minor <= 4:
-				half := max(1, (v+1)/2)
-				inf.ClientAliveInterval = intp(half)
-				inf.Notes = append(inf.Notes, fmt.Sprintf("%s probes every ~2×ClientAliveInterval (whole-second bug fixed in 9.5): %d s on the wire → ClientAliveInterval %d", serverVer, v, half))
-			case isOpenSSH:
-				inf.ClientAliveInterval = intp(v)
-			default:
-				inf.ClientAliveInterval = intp(v)
-				if serverVer == "" {
-					inf.Notes = append(inf.Notes, fmt.Sprintf("server version unknown (no handshake): if it is sshd 9.2–9.4, which probes at twice the setting, ClientAliveInterval is %d", max(1, (v+1)/2)))
-				}
-			}
-		}
-		// CountMax: the prober closed about one interval after a run of
-		// unanswered probes that its peer's TCP stack still acknowledged.
-		if k.TrailingUnanswered > 0 && c.End.How != "open" && c.End.By == k.Sender {
-			after := c.End.At.Sub(k.Last)
-			if after >= period/2 && after <= period*3/2+time.Second {
-				n := intp(k.TrailingUnanswered)
-				if k.Sender == Client {
-					inf.ServerAliveCountMax = n
-				} else {
-					inf.ClientAliveCountMax = n
-				}
-			}
-		}
-	}
-	for _, k := range c.TCP {
-		if k.Answered > 0 {
-			if t := firstAnsweredIdle(f.tcp[k.Sender]); t > 0 {
-				inf.TCPKeepaliveTime = intp(max(1, secs(t)))
-			}
-		} else if k.IdleBefore.N > 0 {
-			inf.TCPKeepaliveTime = intp(max(1, secs(f.tcp[k.Sender][0].idle)))
-		}
-		if k.TrailingUnanswered >= 2 {
-			ps := f.tcp[k.Sender]
-			var gaps []time.Duration
-			for i := len(ps) - k.TrailingUnanswered + 1; i < len(ps); i++ {
-				gaps = append(gaps, ps[i].at.Sub(ps[i-1].at))
-			}
-			inf.TCPKeepaliveIntvl = intp(max(1, secs(newStats(gaps).Median)))
-		}
-		if k.TrailingUnanswered > 0 && c.End.How == "rst" && c.End.By == k.Sender {
-			inf.TCPKeepaliveProbes = intp(k.TrailingUnanswered)
-		}
-	}
-	return inf
-}
-
-func firstAnsweredIdle(ps []tcpProbe) time.Duration {
-	for _, p := range ps {
-		if p.answered {
-			return p.idle
-		}
-	}
-	return 0
 }

@@ -134,7 +134,7 @@ func TestRiskAndRecommend(t *testing.T) {
 	// keepalives every 20 s: nothing drops it, nothing to change
 	c := Conn{LongestIdle: sec(20), SSH: []Keepalives{{Sender: Client, Interval: Stats{N: 3, Median: sec(20)}}}, End: End{Cause: CauseOpen}}
 	c.Risk = risk(&c)
-	if c.Risk.EffectiveKeepalive != sec(20) || len(c.Risk.DroppedBy) != 0 || c.Risk.EffectiveBy != "ServerAliveInterval" {
+	if c.Risk.EffectiveKeepalive != sec(20) || len(c.Risk.DroppedBy) != 0 || c.Risk.EffectiveBy != (Mechanism{Sender: Client}) {
 		t.Errorf("risk %+v", c.Risk)
 	}
 	if r := recommend(&c, false); len(r) != 0 {
@@ -149,31 +149,31 @@ func TestRiskAndRecommend(t *testing.T) {
 	// no keepalive at all: every middlebox; the lines, never reversed
 	c = Conn{LongestIdle: sec(8), End: End{Cause: CauseUserExit}}
 	c.Risk = risk(&c)
-	if !c.Risk.NoKeepalive || len(c.Risk.DroppedBy) != len(Middleboxes) {
+	if !c.Risk.NoKeepalive || len(c.Risk.DroppedBy) != len(Middleboxes()) {
 		t.Errorf("risk %+v", c.Risk)
 	}
 	rs := recommend(&c, true)
-	if len(rs) != 2 || rs[0].File != "~/.ssh/config" || rs[0].Lines[0] != "ServerAliveInterval 60" || rs[0].DeadPeerAfter != sec(240) ||
-		rs[1].File != "sshd_config" || rs[1].Lines[0] != "ClientAliveInterval 30" || rs[1].DeadPeerAfter != sec(240) {
+	if len(rs) != 2 || rs[0].File != "~/.ssh/config" || rs[0].Settings[0] != (Setting{"ServerAliveInterval", 60}) || rs[0].DeadPeerAfter != sec(240) ||
+		rs[1].File != "sshd_config" || rs[1].Settings[0] != (Setting{"ClientAliveInterval", 30}) || rs[1].DeadPeerAfter != sec(240) {
 		t.Errorf("recommendations %+v", rs)
 	}
 	for _, r := range rs {
-		for _, l := range r.Lines {
-			if r.File == "sshd_config" && l[:6] == "Server" || r.File == "~/.ssh/config" && l[:6] == "Client" {
-				t.Errorf("reversed option %q in %s", l, r.File)
+		for _, l := range r.Settings {
+			if r.File == "sshd_config" && l.Name[:6] == "Server" || r.File == "~/.ssh/config" && l.Name[:6] == "Client" {
+				t.Errorf("reversed option %q in %s", l.Name, r.File)
 			}
 		}
 	}
 	// an idle drop between 3.1 and 9.1 s: probes under the survived silence
 	c = Conn{LongestIdle: sec(9), End: End{Cause: CauseIdleDrop, SurvivedIdle: 3100 * time.Millisecond, FatalIdle: 9100 * time.Millisecond}}
 	c.Risk = risk(&c)
-	if rs := recommend(&c, false); len(rs) != 2 || rs[0].Lines[0] != "ServerAliveInterval 1" {
+	if rs := recommend(&c, false); len(rs) != 2 || rs[0].Settings[0] != (Setting{"ServerAliveInterval", 1}) {
 		t.Errorf("recommendations %+v", rs)
 	}
 	// idle logout: keepalives cannot help; a note, no lines
 	c = Conn{LongestIdle: sec(20), SSH: []Keepalives{{Sender: Client, Interval: Stats{N: 3, Median: sec(20)}}}, End: End{Cause: CauseIdleLogout}}
 	c.Risk = risk(&c)
-	if rs := recommend(&c, false); len(rs) != 1 || rs[0].File != "" || len(rs[0].Lines) != 0 {
+	if rs := recommend(&c, false); len(rs) != 1 || rs[0].File != "" || len(rs[0].Settings) != 0 {
 		t.Errorf("recommendations %+v", rs)
 	}
 }
@@ -198,18 +198,18 @@ func TestActivity(t *testing.T) {
 
 // A capped timeline keeps the first and the last events, in order.
 func TestEventCap(t *testing.T) {
-	f := &flow{events: true, maxEv: 6}
+	l := &timeline{on: true, max: 6}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 20 {
-		f.record(Event{At: t0.Add(time.Duration(i) * time.Second), PayloadLen: i})
+		l.record(Event{At: t0.Add(time.Duration(i) * time.Second), PayloadLen: i})
 	}
-	if e := f.evAt(19); e == nil || e.PayloadLen != 19 {
+	if e := l.at(19); e == nil || e.PayloadLen != 19 {
 		t.Errorf("last event %+v", e)
 	}
-	if e := f.evAt(10); e != nil {
+	if e := l.at(10); e != nil {
 		t.Errorf("event 10 should be gone, got %+v", e)
 	}
-	evs, dropped := f.timeline()
+	evs, dropped := l.events()
 	var got []int
 	for _, e := range evs {
 		got = append(got, e.PayloadLen)

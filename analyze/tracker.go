@@ -199,7 +199,8 @@ func (t *Tracker) Snapshot() []Conn {
 }
 
 func (t *Tracker) newFlow(seg Segment) *flow {
-	f := &flow{first: seg.At, events: t.cfg.Events, maxEv: t.cfg.MaxEvents}
+	f := &flow{tl: timeline{on: t.cfg.Events, max: t.cfg.MaxEvents}}
+	f.tcp.first = seg.At
 	f.activity.Start, f.activity.Width = seg.At, 100*time.Millisecond
 	client, server := seg.Src, seg.Dst
 	switch {
@@ -226,13 +227,13 @@ func (t *Tracker) newFlow(seg Segment) *flow {
 // sweep summarises connections idle past the timeout and closed ones past
 // their linger time, walking each list from its stale end.
 func (t *Tracker) sweep(now time.Time) {
-	for f := t.closed.tail; f != nil && now.Sub(f.last) > closedLinger; f = t.closed.tail {
+	for f := t.closed.tail; f != nil && now.Sub(f.tcp.last) > closedLinger; f = t.closed.tail {
 		t.finish(f, false)
 	}
-	for f := t.fresh.tail; f != nil && now.Sub(f.last) > freshTimeout; f = t.fresh.tail {
+	for f := t.fresh.tail; f != nil && now.Sub(f.tcp.last) > freshTimeout; f = t.fresh.tail {
 		t.finish(f, false)
 	}
-	for f := t.open.tail; f != nil && now.Sub(f.last) > t.cfg.IdleTimeout; f = t.open.tail {
+	for f := t.open.tail; f != nil && now.Sub(f.tcp.last) > t.cfg.IdleTimeout; f = t.open.tail {
 		t.finish(f, false)
 	}
 }

@@ -16,6 +16,11 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=lab/scenarios.sh
 . "$LAB_DIR/scenarios.sh"
+# more scenarios, one file per implementation family (each appends to SCENARIOS)
+for f in "$LAB_DIR"/scenarios.d/*.sh; do
+	# shellcheck disable=SC1090
+	[ -e "$f" ] && . "$f"
+done
 
 usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
 

@@ -47,7 +47,7 @@ type htmlConn struct {
 	Sentences                     []string
 	Rows                          [][]string
 	Facts                         [][2]string
-	Recommendations               []analyze.Recommendation
+	Recommendations               []htmlRec
 	Marks                         []htmlMark
 	Idle                          []htmlRect
 	Lines                         []htmlLine
@@ -58,6 +58,12 @@ type htmlConn struct {
 	Note                          string
 	LaneC, LaneS, AxisY           int
 	Left, Right                   int
+}
+
+// htmlRec is a recommendation's file and lines.
+type htmlRec struct {
+	File  string
+	Lines []string
 }
 
 type htmlMark struct {
@@ -95,7 +101,10 @@ func HTML(w io.Writer, s analyze.Summary, files []string) error {
 func htmlConnOf(n int, c analyze.Conn) htmlConn {
 	h := htmlConn{ID: fmt.Sprintf("conn-%d", n), LaneC: laneC, LaneS: laneS, AxisY: axisY, Left: svgLeft, Right: svgW - svgRight,
 		Heading: fmt.Sprintf("%s → %s", c.Client, c.Server),
-		Cause:   c.End.Cause.String(), CauseText: endSentence(c), Sentences: Sentences(c), Recommendations: c.Recommendations}
+		Cause:   c.End.Cause.String(), CauseText: endSentence(c), Sentences: Sentences(c)}
+	for _, r := range c.Recommendations {
+		h.Recommendations = append(h.Recommendations, htmlRec{File: r.File, Lines: settingLines(r)})
+	}
 	for _, k := range c.SSH {
 		h.Rows = append(h.Rows, kaRow("SSH", k))
 	}
@@ -108,7 +117,7 @@ func htmlConnOf(n int, c analyze.Conn) htmlConn {
 		[2]string{"end", fmt.Sprintf("%s (%s)", c.End.Cause, c.End.How)},
 		[2]string{"longest silence", seconds(c.Risk.LongestIdle) + " s"})
 	if c.Risk.EffectiveKeepalive > 0 {
-		h.Facts = append(h.Facts, [2]string{"effective keepalive", fmt.Sprintf("%s s (%s)", seconds(c.Risk.EffectiveKeepalive), c.Risk.EffectiveBy)})
+		h.Facts = append(h.Facts, [2]string{"effective keepalive", fmt.Sprintf("%s s (%s)", seconds(c.Risk.EffectiveKeepalive), mechanismName(c.Risk.EffectiveBy))})
 	} else {
 		h.Facts = append(h.Facts, [2]string{"effective keepalive", "none seen"})
 	}
@@ -191,7 +200,7 @@ func htmlConnOf(n int, c analyze.Conn) htmlConn {
 	}
 	for _, e := range c.End.Evidence {
 		if !e.At.IsZero() && !e.At.Before(t0) && !e.At.After(t1) {
-			h.Lines = append(h.Lines, htmlLine{X: x(e.At), Class: "evidence", Title: e.At.UTC().Format("15:04:05.000") + " " + e.What})
+			h.Lines = append(h.Lines, htmlLine{X: x(e.At), Class: "evidence", Title: e.At.UTC().Format("15:04:05.000") + " " + evidenceText(e)})
 		}
 	}
 	// idle thresholds: after the start of the longest silence, where each
@@ -199,7 +208,7 @@ func htmlConnOf(n int, c analyze.Conn) htmlConn {
 	if len(gaps) > 0 {
 		g := gaps[0]
 		start := t0.Add(time.Duration((g.X - svgLeft) / plotWidth * float64(span)))
-		for _, m := range analyze.Middleboxes {
+		for _, m := range analyze.Middleboxes() {
 			if at := start.Add(m.Timeout); !at.After(t1) {
 				h.Lines = append(h.Lines, htmlLine{X: x(at), Class: "threshold", Label: fmt.Sprintf("%s %d s", m.Name, int(m.Timeout.Seconds())), Anchor: "middle",
 					Title: fmt.Sprintf("%s drops a connection idle %d s: here, %d s after the longest silence began", m.Name, int(m.Timeout.Seconds()), int(m.Timeout.Seconds()))})
@@ -228,13 +237,13 @@ func htmlConnOf(n int, c analyze.Conn) htmlConn {
 	for _, t := range []int{1, 10, 100, 1000, 10000} {
 		h.Scale = append(h.Scale, htmlLine{X: lx(time.Duration(t) * time.Second), Class: "tick", Label: strconv.Itoa(t) + " s"})
 	}
-	for i, m := range analyze.Middleboxes {
+	for i, m := range analyze.Middleboxes() {
 		h.Scale = append(h.Scale, htmlLine{X: lx(m.Timeout), Class: "threshold", Y: 10 + 10*(i%2), Label: strconv.Itoa(int(m.Timeout.Seconds())), Title: fmt.Sprintf("%s: idle timeout %d s", m.Name, int(m.Timeout.Seconds()))})
 	}
 	h.Scale = append(h.Scale, htmlLine{X: lx(7200 * time.Second), Class: "threshold tcpka-default", Y: 10, Label: "7200", Title: "the kernel's first TCP keepalive: 7200 s"})
 	h.ScaleBar = htmlRect{X: svgLeft, W: lx(c.Risk.LongestIdle) - svgLeft, Title: fmt.Sprintf("longest silence %s s", seconds(c.Risk.LongestIdle))}
 	if c.Risk.EffectiveKeepalive > 0 {
-		h.Effective = &htmlLine{X: lx(c.Risk.EffectiveKeepalive), Class: "effective", Title: fmt.Sprintf("keepalive every %s s (%s)", seconds(c.Risk.EffectiveKeepalive), c.Risk.EffectiveBy)}
+		h.Effective = &htmlLine{X: lx(c.Risk.EffectiveKeepalive), Class: "effective", Title: fmt.Sprintf("keepalive every %s s (%s)", seconds(c.Risk.EffectiveKeepalive), mechanismName(c.Risk.EffectiveBy))}
 	}
 	return h
 }
@@ -257,21 +266,21 @@ func markOf(e analyze.Event) (htmlMark, bool) {
 	}
 	switch e.Label {
 	case analyze.LabelSSHProbe:
-		return htmlMark{Class: "mark probe", Shape: "circle", Title: e.Label.String()}, true
+		return htmlMark{Class: "mark probe", Shape: "circle", Title: labelText(e.Label)}, true
 	case analyze.LabelSSHProbeUnanswered:
-		return htmlMark{Class: "mark probe unanswered", Shape: "circle", Title: e.Label.String()}, true
+		return htmlMark{Class: "mark probe unanswered", Shape: "circle", Title: labelText(e.Label)}, true
 	case analyze.LabelSSHReply:
-		return htmlMark{Class: "mark reply", Shape: "rect", Title: e.Label.String()}, true
+		return htmlMark{Class: "mark reply", Shape: "rect", Title: labelText(e.Label)}, true
 	case analyze.LabelTCPProbe:
-		return htmlMark{Class: "mark tcpka", Shape: "tri", Title: e.Label.String()}, true
+		return htmlMark{Class: "mark tcpka", Shape: "tri", Title: labelText(e.Label)}, true
 	case analyze.LabelTCPProbeUnanswered:
-		return htmlMark{Class: "mark tcpka unanswered", Shape: "tri", Title: e.Label.String()}, true
+		return htmlMark{Class: "mark tcpka unanswered", Shape: "tri", Title: labelText(e.Label)}, true
 	case analyze.LabelTCPProbeAck:
-		return htmlMark{Class: "mark tcpack", Shape: "rect", Title: e.Label.String()}, true
+		return htmlMark{Class: "mark tcpack", Shape: "rect", Title: labelText(e.Label)}, true
 	case analyze.LabelRetransmission:
-		return htmlMark{Class: "mark retrans", Shape: "x", Title: e.Label.String()}, true
+		return htmlMark{Class: "mark retrans", Shape: "x", Title: labelText(e.Label)}, true
 	case analyze.LabelWindowProbe:
-		return htmlMark{Class: "mark winprobe", Shape: "tick", Title: e.Label.String()}, true
+		return htmlMark{Class: "mark winprobe", Shape: "tick", Title: labelText(e.Label)}, true
 	}
 	if e.PayloadLen > 0 {
 		return htmlMark{Class: "mark data", Shape: "tick", Title: "data"}, true

@@ -214,21 +214,14 @@ func ConnJSON(c analyze.Conn) JSONConn {
 	j.Risk = riskJSON(c.Risk)
 	j.Recommendations = []JSONRecommendation{}
 	for _, r := range c.Recommendations {
-		lines := r.Lines
-		if lines == nil {
-			lines = []string{}
-		}
-		j.Recommendations = append(j.Recommendations, JSONRecommendation{File: r.File, Lines: lines, DeadPeerAfter: secp(r.DeadPeerAfter), Why: r.Why})
+		j.Recommendations = append(j.Recommendations, JSONRecommendation{File: r.File, Lines: settingLines(r), DeadPeerAfter: secp(r.DeadPeerAfter), Why: adviceText(r)})
 	}
 	inf := c.Inferred
 	j.Inferred = JSONInferred{
 		ServerAliveInterval: inf.ServerAliveInterval, ServerAliveCountMax: inf.ServerAliveCountMax,
 		ClientAliveInterval: inf.ClientAliveInterval, ClientAliveCountMax: inf.ClientAliveCountMax,
 		TCPKeepaliveTime: inf.TCPKeepaliveTime, TCPKeepaliveIntvl: inf.TCPKeepaliveIntvl, TCPKeepaliveProbes: inf.TCPKeepaliveProbes,
-		Notes: inf.Notes,
-	}
-	if j.Inferred.Notes == nil {
-		j.Inferred.Notes = []string{}
+		Notes: noteTexts(inf.Notes),
 	}
 	return j
 }
@@ -344,13 +337,16 @@ func endJSON(j *JSONEnd, c analyze.Conn) {
 		if x.At.IsZero() {
 			continue
 		}
-		j.Evidence = append(j.Evidence, JSONEvidence{At: jsonTime(x.At), What: x.What})
+		j.Evidence = append(j.Evidence, JSONEvidence{At: jsonTime(x.At), What: evidenceText(x)})
 	}
 }
 
 func riskJSON(r analyze.Risk) JSONRisk {
 	j := JSONRisk{LongestIdle: round6(r.LongestIdle), EffectiveKeepalive: secp(r.EffectiveKeepalive),
-		EffectiveBy: r.EffectiveBy, DroppedBy: []string{}, NoKeepalive: r.NoKeepalive}
+		DroppedBy: []string{}, NoKeepalive: r.NoKeepalive}
+	if r.EffectiveKeepalive > 0 {
+		j.EffectiveBy = mechanismName(r.EffectiveBy)
+	}
 	for _, m := range r.DroppedBy {
 		j.DroppedBy = append(j.DroppedBy, m.ID)
 	}

@@ -46,7 +46,7 @@ func Sentences(c analyze.Conn) []string {
 		out = append(out, s)
 	}
 	out = append(out, endSentence(c))
-	out = append(out, c.Inferred.Notes...)
+	out = append(out, noteTexts(c.Inferred.Notes)...)
 	out = append(out, riskSentence(c))
 	out = append(out, recommendSentences(c)...)
 	return out
@@ -167,7 +167,7 @@ func endSentence(c analyze.Conn) string {
 		if e.How == "rst" {
 			s += " and answered by an RST"
 		}
-		for _, m := range analyze.Middleboxes {
+		for _, m := range analyze.Middleboxes() {
 			if m.Timeout > e.SurvivedIdle && m.Timeout < e.FatalIdle {
 				s += fmt.Sprintf("; %s (%d s) fits", m.Name, int(m.Timeout.Seconds()))
 			}
@@ -210,10 +210,11 @@ func riskSentence(c analyze.Conn) string {
 		return fmt.Sprintf("risk: no keepalives: when idle, nothing but TCPKeepAlive (first probe after 2 h, if enabled) protects this session, and every common middlebox idle timeout would drop it: %s (longest silence seen %s s)",
 			boxList(r.DroppedBy), seconds(r.LongestIdle))
 	}
-	kept := fmt.Sprintf("keepalives every %s s (%s)", seconds(r.EffectiveKeepalive), r.EffectiveBy)
+	kept := fmt.Sprintf("keepalives every %s s (%s)", seconds(r.EffectiveKeepalive), mechanismName(r.EffectiveBy))
+	shortest := analyze.Middleboxes()[0]
 	if len(r.DroppedBy) == 0 {
 		return fmt.Sprintf("risk: %s and a longest silence of %s s stay under every common middlebox idle timeout (the shortest: %s %d s)",
-			kept, seconds(r.LongestIdle), analyze.Middleboxes[0].Name, int(analyze.Middleboxes[0].Timeout.Seconds()))
+			kept, seconds(r.LongestIdle), shortest.Name, int(shortest.Timeout.Seconds()))
 	}
 	return fmt.Sprintf("risk: %s, longest silence %s s: dropped by %s", kept, seconds(r.LongestIdle), boxList(r.DroppedBy))
 }
@@ -223,17 +224,17 @@ func recommendSentences(c analyze.Conn) []string {
 	var alts []string
 	for _, r := range c.Recommendations {
 		if r.File == "" {
-			out = append(out, "note: "+r.Why)
+			out = append(out, "note: "+adviceText(r))
 			continue
 		}
-		s := fmt.Sprintf("%s: %s", r.File, strings.Join(r.Lines, ", "))
+		s := fmt.Sprintf("%s: %s", r.File, strings.Join(settingLines(r), ", "))
 		if r.DeadPeerAfter > 0 {
 			s += fmt.Sprintf(" (a dead peer is detected after ~%d s)", int(r.DeadPeerAfter.Seconds()))
 		}
 		if len(alts) == 0 {
-			s = "recommended: " + s + ": " + r.Why
+			s = "recommended: " + s + ": " + adviceText(r)
 		} else {
-			s = "or " + s + ": " + r.Why
+			s = "or " + s + ": " + adviceText(r)
 		}
 		alts = append(alts, s)
 	}

@@ -1,0 +1,67 @@
+package analyze
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Banner is a parsed SSH identification string ("SSH-2.0-OpenSSH_9.2p1 Debian-2").
+type Banner struct {
+	Proto    string // "2.0", "1.99", "1.5"
+	Software string // "OpenSSH_9.2p1"
+	Comment  string
+}
+
+func parseBanner(line string) (Banner, bool) {
+	rest, ok := strings.CutPrefix(line, "SSH-")
+	if !ok {
+		return Banner{}, false
+	}
+	proto, sw, ok := strings.Cut(rest, "-")
+	if !ok {
+		return Banner{}, false
+	}
+	sw, comment, _ := strings.Cut(sw, " ")
+	return Banner{Proto: proto, Software: sw, Comment: comment}, true
+}
+
+// OpenSSHVersion returns major and minor of an OpenSSH banner's software
+// version ("OpenSSH_9.2p1" → 9, 2); ok is false for other software.
+func (b Banner) OpenSSHVersion() (major, minor int, ok bool) {
+	v, found := strings.CutPrefix(b.Software, "OpenSSH_")
+	if !found {
+		return 0, 0, false
+	}
+	maj, rest, found := strings.Cut(v, ".")
+	if !found {
+		return 0, 0, false
+	}
+	end := 0
+	for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+		end++
+	}
+	a, err1 := strconv.Atoi(maj)
+	b2, err2 := strconv.Atoi(rest[:end])
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return a, b2, true
+}
+
+func (b Banner) String() string {
+	if b.Proto == "" {
+		return ""
+	}
+	s := "SSH-" + b.Proto + "-" + b.Software
+	if b.Comment != "" {
+		s += " " + b.Comment
+	}
+	return s
+}
+
+// sshd92 reports whether the banner is OpenSSH 9.2–9.4, whose sshd probes
+// at twice ClientAliveInterval (a whole-second comparison fixed in 9.5).
+func (b Banner) sshd92() bool {
+	major, minor, ok := b.OpenSSHVersion()
+	return ok && major == 9 && minor >= 2 && minor <= 4
+}

@@ -1,0 +1,240 @@
+package analyze
+
+import "time"
+
+// The TCP stage. Per connection it follows both directions' sequence space,
+// ACKs, windows and silences, and turns each segment into a tcpFact: new
+// payload, a retransmission, a TCP keepalive or its ACK, a zero-window probe,
+// or a bare control segment. It knows nothing of SSH; the SSH stage and the
+// consumers (keepalive classification, end diagnosis, timeline) read its
+// facts and, at the end, its per-direction state.
+
+// segKind is what a segment is at the TCP layer.
+type segKind uint8
+
+const (
+	segControl     segKind = iota // no new payload: ACK, SYN, FIN, RST
+	segData                       // carries payload bytes not seen before
+	segRetrans                    // carries only bytes already seen: retransmission or path duplicate
+	segTCPProbe                   // TCP keepalive: 0 or 1 byte at next-1 after a silence
+	segTCPProbeAck                // the peer's ACK of a TCP keepalive
+	segWindowProbe                // keepalive format, but the peer's window is 0
+)
+
+// label is the timeline label a segment of this kind starts with (a
+// keepalive's label is settled when the connection is summarised).
+func (k segKind) label() Label {
+	switch k {
+	case segTCPProbe:
+		return LabelTCPProbe
+	case segTCPProbeAck:
+		return LabelTCPProbeAck
+	case segWindowProbe:
+		return LabelWindowProbe
+	case segRetrans:
+		return LabelRetransmission
+	}
+	return LabelNone
+}
+
+// tcpFact is what the TCP stage learnt from one segment.
+type tcpFact struct {
+	from     Role
+	at       time.Time     // the segment's time; never earlier than the connection's previous packet
+	gap      time.Duration // silence (no packet either way) before it
+	kind     segKind
+	size     int           // TCP payload length
+	newBytes int           // segData: payload bytes not seen before
+	seq      uint32        // segData: sequence number of the first new byte; segRetrans: the segment's
+	idle     time.Duration // segTCPProbe: since the prober last heard from its peer (0: unknown)
+}
+
+// dirState is what one direction of a connection has shown.
+type dirState struct {
+	seen     bool
+	hasNext  bool
+	next     uint32 // sequence number after the highest byte (SYN/FIN count one)
+	ack      uint32 // last acknowledgment number sent
+	hasAck   bool
+	window   uint16
+	lastSeg  time.Time
+	lastData time.Time // last segment carrying new payload
+	dataSeen bool
+	fin      bool
+}
+
+// outstanding is a sender's data (or FIN) that its peer has not yet
+// acknowledged, from the first such segment on.
+type outstanding struct {
+	on          bool
+	at          time.Time     // first unacknowledged segment
+	gap         time.Duration // silence (no packet either way) before it
+	survived    time.Duration // longest silence before that gap
+	retrans     int
+	lastRetrans time.Time
+	heard       time.Time // last packet from the peer before it
+}
+
+// tcpConn is the TCP stage's state for one connection.
+type tcpConn struct {
+	first, last time.Time
+	packets     int
+	synSeen     bool
+	longestIdle time.Duration
+	end         End // How, By, At of the first FIN or RST
+
+	dir       [2]dirState
+	out       [2]outstanding // per sender: data the peer has not acknowledged
+	lastHeard [2]time.Time   // last segment each end received from its peer
+	probeAt   [2]time.Time   // per prober: the TCP keepalive awaiting its ACK
+	probePend [2]bool
+}
+
+func seqLess(a, b uint32) bool { return int32(a-b) < 0 }
+
+// observe runs the TCP stage on seg, sent by d.
+func (t *tcpConn) observe(seg *Segment, d Role) tcpFact {
+	x := tcpFact{from: d, size: seg.PayloadLen}
+	survived := t.longestIdle
+	x.at, x.gap = t.clock(seg.At)
+	ds := &t.dir[d]
+	fl := seg.Flags
+	if fl.Has(FlagSYN) {
+		t.synSeen = true
+		ds.next, ds.hasNext = seg.Seq+1, true
+	}
+	if fl&(FlagFIN|FlagRST) != 0 && t.end.How == "" {
+		t.end = End{How: "fin", By: d, At: x.at}
+		if fl.Has(FlagRST) {
+			t.end.How = "rst"
+		}
+	}
+	x.kind, x.idle = t.keepalive(seg, d, x.at)
+	switch {
+	case x.kind == segControl && seg.PayloadLen > 0:
+		t.payload(seg, d, &x)
+	case !ds.hasNext:
+		ds.next, ds.hasNext = seg.Seq, true
+	}
+	if fl.Has(FlagFIN) {
+		end := seg.Seq + uint32(seg.PayloadLen) + 1
+		if !seqLess(end, ds.next) {
+			ds.next = end
+		}
+		ds.fin = true
+	}
+	if (x.newBytes > 0 || fl.Has(FlagFIN)) && !t.out[d].on {
+		t.out[d] = outstanding{on: true, at: x.at, gap: x.gap, survived: survived, heard: t.dir[d.Peer()].lastSeg}
+	}
+	if fl.Has(FlagACK) {
+		t.acked(d, seg.Ack)
+	}
+	ds.window = seg.Window
+	ds.seen = true
+	ds.lastSeg = x.at
+	t.lastHeard[d.Peer()] = x.at
+	if x.newBytes > 0 {
+		ds.lastData, ds.dataSeen = x.at, true
+	}
+	return x
+}
+
+// clock advances the connection's clock to at and returns the segment's
+// time and the silence before it. Time running backwards (a clock step,
+// merged captures) stands still for this connection instead.
+func (t *tcpConn) clock(at time.Time) (time.Time, time.Duration) {
+	gap := time.Duration(0)
+	if t.packets > 0 {
+		if at.Before(t.last) {
+			at = t.last
+		}
+		if gap = at.Sub(t.last); gap > t.longestIdle {
+			t.longestIdle = gap
+		}
+	}
+	t.packets++
+	if at.After(t.last) {
+		t.last = at
+	}
+	return at, gap
+}
+
+// keepalive recognises a TCP keepalive (0 or 1 byte at next-1, nothing else
+// outstanding, after a silence: FACTS §1, §4), a zero-window probe of the
+// same format, and the peer's ACK of a keepalive. It returns segControl for
+// anything else, and for a keepalive the silence its sender had heard.
+func (t *tcpConn) keepalive(seg *Segment, d Role, at time.Time) (segKind, time.Duration) {
+	ds, ps := &t.dir[d], &t.dir[d.Peer()]
+	fl := seg.Flags
+	if fl&(FlagSYN|FlagFIN|FlagRST) != 0 || !fl.Has(FlagACK) {
+		return segControl, 0
+	}
+	if ds.hasNext && seg.PayloadLen <= 1 && seg.Seq == ds.next-1 &&
+		at.Sub(ds.lastSeg) >= tcpProbeMinGap && (!ps.hasAck || ps.ack == ds.next) {
+		if ps.seen && ps.window == 0 {
+			return segWindowProbe, 0
+		}
+		idle := time.Duration(0)
+		if !t.lastHeard[d].IsZero() {
+			idle = at.Sub(t.lastHeard[d])
+		}
+		t.probeAt[d], t.probePend[d] = at, true
+		return segTCPProbe, idle
+	}
+	p := d.Peer()
+	if seg.PayloadLen == 0 && t.probePend[p] && seg.Ack == ps.next && (!ds.hasNext || seg.Seq == ds.next) {
+		t.probePend[p] = false
+		if at.Sub(t.probeAt[p]) <= 2*replyWindow {
+			return segTCPProbeAck, 0
+		}
+	}
+	return segControl, 0
+}
+
+// payload sorts a segment with payload into new bytes (counting
+// retransmitted ones once) or a retransmission.
+func (t *tcpConn) payload(seg *Segment, d Role, x *tcpFact) {
+	ds := &t.dir[d]
+	end := seg.Seq + uint32(seg.PayloadLen)
+	if !ds.hasNext || !seqLess(ds.next, seg.Seq) && seqLess(ds.next, end) || seqLess(ds.next, seg.Seq) {
+		start := seg.Seq
+		if ds.hasNext && seqLess(seg.Seq, ds.next) {
+			start = ds.next
+		}
+		x.kind, x.newBytes, x.seq = segData, int(end-start), start
+		ds.next, ds.hasNext = end, true
+		return
+	}
+	x.kind, x.seq = segRetrans, seg.Seq
+	if o := &t.out[d]; o.on {
+		o.retrans++
+		o.lastRetrans = x.at
+	}
+}
+
+// acked records an acknowledgment sent by d: the peer's data up to ack has
+// arrived.
+func (t *tcpConn) acked(d Role, ack uint32) {
+	ds, ps := &t.dir[d], &t.dir[d.Peer()]
+	ds.ack, ds.hasAck = ack, true
+	if o := &t.out[d.Peer()]; o.on && ps.hasNext && !seqLess(ack, ps.next) {
+		o.on = false
+	}
+}
+
+// swap exchanges the roles of the two ends (orientation was a guess).
+func (t *tcpConn) swap() {
+	t.dir[0], t.dir[1] = t.dir[1], t.dir[0]
+	t.out[0], t.out[1] = t.out[1], t.out[0]
+	t.lastHeard[0], t.lastHeard[1] = t.lastHeard[1], t.lastHeard[0]
+	t.probeAt[0], t.probeAt[1] = t.probeAt[1], t.probeAt[0]
+	t.probePend[0], t.probePend[1] = t.probePend[1], t.probePend[0]
+	if t.end.How != "" {
+		t.end.By = t.end.By.Peer()
+	}
+}
+
+// closed reports whether both FINs or an RST were seen.
+func (t *tcpConn) closed() bool {
+	return t.end.How == "rst" || (t.dir[0].fin && t.dir[1].fin)
+}
