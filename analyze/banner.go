@@ -65,3 +65,53 @@ func (b Banner) sshd92() bool {
 	major, minor, ok := b.OpenSSHVersion()
 	return ok && major == 9 && minor >= 2 && minor <= 4
 }
+
+// Implementation names the SSH software at one end, as its banner says.
+type Implementation struct {
+	Name    string // one of the Impl constants, or the banner's software name
+	Version string // "" when the banner gives none
+}
+
+// Implementation names (the values of Implementation.Name this package
+// knows the keepalive behaviour of).
+const (
+	ImplOpenSSH  = "OpenSSH"
+	ImplPuTTY    = "PuTTY"
+	ImplDropbear = "Dropbear"
+	ImplParamiko = "paramiko"
+	ImplAsyncSSH = "AsyncSSH"
+	ImplGo       = "Go"
+	ImplLibssh   = "libssh"
+	ImplLibssh2  = "libssh2"
+)
+
+// Implementation tells which software a banner names. The banner's
+// software field is "name_version" by convention (RFC 4253 §4.2); the
+// known names are matched case-insensitively.
+func (b Banner) Implementation() Implementation {
+	sw := b.Software
+	if sw == "" {
+		return Implementation{}
+	}
+	name, ver, _ := strings.Cut(sw, "_")
+	switch strings.ToLower(name) {
+	case "openssh":
+		return Implementation{ImplOpenSSH, ver}
+	case "putty":
+		// "PuTTY_Release_0.78", "PuTTY_Local:..." (development builds)
+		return Implementation{ImplPuTTY, strings.TrimPrefix(ver, "Release_")}
+	case "dropbear":
+		return Implementation{ImplDropbear, ver}
+	case "paramiko":
+		return Implementation{ImplParamiko, ver}
+	case "asyncssh":
+		return Implementation{ImplAsyncSSH, ver}
+	case "go":
+		return Implementation{ImplGo, ver}
+	case "libssh":
+		return Implementation{ImplLibssh, ver}
+	case "libssh2":
+		return Implementation{ImplLibssh2, ver}
+	}
+	return Implementation{Name: name, Version: ver}
+}

@@ -26,7 +26,13 @@ type sshCand struct {
 	seq       uint32 // first sequence number of the probe's bytes
 	retrans   int    // TCP retransmissions of it: the path did not deliver it
 	reply     bool   // it answered a kept candidate of the peer: not data
+	crowded   bool   // its sender sent more within loneGap, before any reply
 }
+
+// quiet reports whether c followed a silence its sender's keepalive timer
+// would count (or one of unknown length): only such a request may wait for
+// its reply past other data.
+func (c *sshCand) quiet() bool { return c.idle == unknownIdle || c.idle >= minIdle }
 
 // candidates holds each sender's probe candidates: the one awaiting the
 // peer's next data, and those kept.
@@ -95,30 +101,68 @@ func (l *dataLog) note(d Role, at, first time.Time, synSeen bool) {
 	l.lastReal, l.realSeen = at, true
 }
 
+// Thresholds of the candidate tracking.
+const (
+	// loneGap: a probe is a lone message; an unanswered one its sender
+	// followed with more data this soon is something else (an exit-status
+	// before EOF and CLOSE).
+	loneGap = 500 * time.Millisecond
+	// paddingGap: AsyncSSH sends an empty SSH_MSG_IGNORE in a segment of
+	// its own just before each packet (0.2–1.4 ms on the wire).
+	paddingGap = 5 * time.Millisecond
+)
+
 // onData tracks SSH probe candidates: a small segment after the peer's
 // silence, and the first data the peer sends back.
-func (f *flow) onData(d Role, at time.Time, n int, seq uint32, ev int32) {
+func (f *flow) onData(x tcpFact, ev int32) {
+	d, at, n := x.from, x.at, x.newBytes
 	p := d.Peer()
 	cs := &f.cands
 	isReply := false
 	if cs.hasPd[p] {
 		c := cs.pend[p]
-		answered := false
-		if lat := at.Sub(c.at); lat <= replyWindow {
-			c.answered, c.replySize, c.latency, c.replyEv = true, n, lat, ev
-			answered = true
+		lat := at.Sub(c.at)
+		// With exact sizes, data that cannot be the reply leaves a request
+		// waiting for it (output streaming past a keepalive).
+		if !(lat <= replyWindow && c.quiet() && f.ssh.awaitsReply(p, c.size) && !f.ssh.isReplySize(p, n)) {
+			answered := false
+			if lat <= replyWindow {
+				c.answered, c.replySize, c.latency, c.replyEv = true, n, lat, ev
+				answered = true
+			}
+			cs.hasPd[p] = false
+			isReply = f.settle(p, c) && answered
 		}
-		cs.hasPd[p] = false
-		isReply = f.settle(p, c) && answered
 	}
 	if cs.hasPd[d] {
-		f.settle(d, cs.pend[d]) // sent again before any reply
-		cs.hasPd[d] = false
+		c := &cs.pend[d]
+		gap := at.Sub(c.at)
+		c.crowded = gap < loneGap
+		switch {
+		case f.padding(d, c.size, gap):
+			cs.hasPd[d] = false // neither data nor a probe
+		case c.crowded && c.quiet() && f.ssh.awaitsReply(d, c.size):
+			// The request still awaits its reply; this data was sent
+			// while it did, so it is no lone probe itself.
+			f.busy(d, x, ev, isReply)
+			return
+		default:
+			f.settle(d, *c) // sent again before any reply
+			cs.hasPd[d] = false
+		}
 	}
 	if n > maxProbeBytes || f.ssh.clearText(d) {
 		f.noteData(d, at)
 		return
 	}
+	cs.pend[d] = f.candidate(x, ev, isReply)
+	cs.hasPd[d] = true
+}
+
+// candidate makes a probe candidate of new data.
+func (f *flow) candidate(x tcpFact, ev int32, isReply bool) sshCand {
+	d, at := x.from, x.at
+	p := d.Peer()
 	idle := unknownIdle
 	switch {
 	case f.tcp.dir[p].dataSeen:
@@ -126,8 +170,45 @@ func (f *flow) onData(d Role, at time.Time, n int, seq uint32, ev int32) {
 	case f.tcp.synSeen:
 		idle = at.Sub(f.tcp.first)
 	}
-	cs.pend[d] = sshCand{at: at, size: n, idle: idle, probeEv: ev, replyEv: -1, seq: seq, reply: isReply}
-	cs.hasPd[d] = true
+	return sshCand{at: at, size: x.newBytes, idle: timerIdle(f.ssh.impl[d], idle, x.sentIdle),
+		probeEv: ev, replyEv: -1, seq: x.seq, reply: isReply}
+}
+
+// busy files data d sent while its earlier request awaited a reply: a
+// crowded candidate if it has a probe's size, else data.
+func (f *flow) busy(d Role, x tcpFact, ev int32, isReply bool) {
+	if x.newBytes > maxProbeBytes || f.ssh.clearText(d) {
+		f.noteData(d, x.at)
+		return
+	}
+	c := f.candidate(x, ev, isReply)
+	c.crowded = true
+	f.settle(d, c)
+}
+
+// padding reports whether d's pending segment of size n, followed by more
+// from d after gap, is AsyncSSH's empty SSH_MSG_IGNORE before a packet.
+func (f *flow) padding(d Role, n int, gap time.Duration) bool {
+	sp := f.ssh.specs[d]
+	return f.ssh.impl[d] == ImplAsyncSSH && gap <= paddingGap && sp.sized && n <= sp.WireSize(payloadIgnore)
+}
+
+// timerIdle is the silence a keepalive timer of impl measures before a
+// probe: since the last data received (OpenSSH, AsyncSSH, and anything
+// unknown), since the last data sent (paramiko), the longer of the two
+// (Dropbear: it fires when nothing was sent or nothing received; the
+// fixed schedules of PuTTY and of programs' own tickers are judged by
+// their spacing instead).
+func timerIdle(impl string, recv, sent time.Duration) time.Duration {
+	switch impl {
+	case ImplParamiko:
+		if sent != unknownIdle {
+			return sent
+		}
+	case ImplDropbear, ImplPuTTY, ImplGo, ImplLibssh, ImplLibssh2:
+		return max(recv, sent)
+	}
+	return recv
 }
 
 // settle files a candidate that has met its reply (or the next data): kept
@@ -163,27 +244,57 @@ func (f *flow) noteData(d Role, at time.Time) {
 // connection's memory grows with its probes, not with its keystrokes. It
 // reports whether it kept it.
 func (f *flow) addCand(d Role, c sshCand) bool {
-	if f.ssh.exactKnown() {
-		sh := f.ssh.shapes[d]
-		if c.size != sh[0].probe && c.size != sh[1].probe && !coalesced(c, sh, f.ssh.specs[d.Peer()]) {
+	switch {
+	case f.ssh.exactKnown():
+		if !f.keepable(d, c) {
 			return false
 		}
-		if !c.answered && c.idle != unknownIdle && c.idle < minIdle {
+	case f.ssh.compressedKnown():
+		// sizes are learned: any small answered message after a silence,
+		// or one TCP had to retransmit
+		if !c.answered && c.retrans == 0 || c.idle != unknownIdle && c.idle < minIdle {
 			return false
 		}
-	} else if !probeSizes[c.size] {
+	case !probeSizes[c.size]:
 		return false
 	}
 	f.cands.list[d] = append(f.cands.list[d], c)
 	return true
 }
 
+// keepable reports whether, with exact sizes, c can be one of d's
+// keepalives: a want-reply probe's size after a silence (or answered), a
+// global request coalesced with other data, or a no-reply keepalive's size
+// (alone or beside keystrokes), whose schedule is judged later.
+func (f *flow) keepable(d Role, c sshCand) bool {
+	recv := f.ssh.specs[d.Peer()]
+	for _, sh := range f.ssh.shapes[d] {
+		switch {
+		case sh.reply == 0 && (c.size == sh.probe || besideKeystrokes(c.size, sh.probe, f.ssh.specs[d])):
+			return true
+		case sh.reply > 0 && c.size == sh.probe && (c.answered || c.idle == unknownIdle || c.idle >= minIdle):
+			return true
+		case sh.reply > 0 && coalesced(c, sh, recv):
+			return true
+		}
+	}
+	return false
+}
+
 // coalesced reports whether c is a global-request probe that left in one
 // segment with other data (ssh writes a probe and a keystroke together),
 // answered by a REQUEST_FAILURE whose size nothing else common has: no
 // CHANNEL_FAILURE and no one-byte CHANNEL_DATA (keystroke echo).
-func coalesced(c sshCand, sh [2]keepaliveShape, recv CipherSpec) bool {
-	r := sh[0].reply
-	return c.answered && c.replySize == r && c.size > sh[0].probe && c.size-sh[0].probe <= maxProbeBytes &&
-		r != recv.WireSize(payloadChannelFailure) && r != recv.WireSize(10)
+func coalesced(c sshCand, sh keepaliveShape, recv CipherSpec) bool {
+	r := sh.reply
+	return sh.msg == MsgGlobalRequest && c.answered && c.replySize == r && c.size > sh.probe && c.size-sh.probe <= maxProbeBytes &&
+		r != recv.WireSize(payloadChannelFailure) && r != recv.WireSize(payloadChannelData1)
+}
+
+// besideKeystrokes reports whether size is a probe of size probe sharing
+// its segment with one or two keystrokes (one-byte CHANNEL_DATA): PuTTY
+// writes its SSH_MSG_IGNORE when its main loop wakes, often for a key.
+func besideKeystrokes(size, probe int, send CipherSpec) bool {
+	k := send.WireSize(payloadChannelData1)
+	return size == probe+k || size == probe+2*k
 }

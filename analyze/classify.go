@@ -12,15 +12,25 @@ import (
 type accepted struct {
 	sshCand
 	kind ProbeKind
+	msg  Message
 }
+
+// Detection modes: how a sender's probes were recognised.
+const (
+	modeHandshake  = "handshake"  // exact sizes from the negotiated cipher
+	modePattern    = "pattern"    // no handshake: recurring size pairs and timing
+	modeCompressed = "compressed" // compression on: sizes learned from the recurring probes
+)
 
 // sshKeepalives decides which of d's candidates are keepalive probes.
 //
 // With the handshake captured, sizes are exact: a probe has the size of a
-// keepalive request under the negotiated cipher, and its reply (if any) the
-// size of the matching failure message. Without it, a (probe, reply) size
-// pair must be one some known cipher produces, and recur: one match alone
-// is not evidence.
+// keepalive message d's implementation sends under the negotiated cipher,
+// and its reply (if any) the size of the matching failure message; a
+// message that has no reply by design counts only on a clockwork schedule.
+// Under compression the sizes are learned from the probes that recur after
+// silences. Without a handshake, a (probe, reply) size pair must be one
+// some known cipher produces, and recur: one match alone is not evidence.
 func (f *flow) sshKeepalives(d Role) []Keepalives {
 	cands := f.cands.list[d]
 	if len(cands) == 0 {
@@ -28,11 +38,18 @@ func (f *flow) sshKeepalives(d Role) []Keepalives {
 	}
 	var acc []accepted
 	var answered map[int]bool
-	mode := "handshake"
-	if f.ssh.specOK[d] && f.ssh.specOK[d.Peer()] {
-		acc, answered = byHandshake(cands, shapes(f.ssh.specs[d], f.ssh.specs[d.Peer()]), f.ssh.specs[d.Peer()])
-	} else {
-		mode = "pattern"
+	mode := modeHandshake
+	switch {
+	case f.ssh.exactKnown():
+		sh := f.ssh.shapes[d]
+		acc, answered = byHandshake(cands, sh, f.ssh.specs[d.Peer()], fixedSchedule(f.ssh.impl[d]))
+		acc = append(acc, byClockwork(cands, sh, f.ssh.specs[d], f.ssh.impl[d] == ImplLibssh2)...)
+		slices.SortStableFunc(acc, func(a, b accepted) int { return a.at.Compare(b.at) })
+	case f.ssh.compressedKnown():
+		mode = modeCompressed
+		acc, answered = byCompression(cands, f.ssh.shapes[d])
+	default:
+		mode = modePattern
 		acc, answered = byPattern(cands)
 	}
 	acc = withEvidence(acc, answered)
@@ -46,42 +63,62 @@ func (f *flow) sshKeepalives(d Role) []Keepalives {
 	return out
 }
 
-// byHandshake accepts the candidates whose sizes are exactly a probe's (and
-// its reply's) under the negotiated ciphers. It also returns the probe sizes
-// the sender had answered.
-func byHandshake(cands []sshCand, sh [2]keepaliveShape, recv CipherSpec) ([]accepted, map[int]bool) {
+// fixedSchedule reports whether impl sends keepalives on a schedule of its
+// own (a ticker), not after a silence: its answered probes need no quiet
+// before them.
+func fixedSchedule(impl string) bool {
+	return impl == ImplGo || impl == ImplLibssh || impl == ImplLibssh2 || impl == ImplPuTTY
+}
+
+// byHandshake accepts the candidates whose sizes are exactly a want-reply
+// probe's (and its reply's) under the negotiated ciphers. It also returns
+// the probe sizes the sender had answered. With ticker, an answered probe
+// counts whatever came before it.
+func byHandshake(cands []sshCand, sh []keepaliveShape, recv CipherSpec, ticker bool) ([]accepted, map[int]bool) {
 	acc := make([]accepted, 0, len(cands))
 	answered := map[int]bool{}
 	quiet, soonest := quietSizes(cands)
 	for _, c := range cands {
-		co := coalesced(c, sh, recv)
+		gr, co := coalescedWith(c, sh, recv)
 		if !quiet[c.size] && !co {
 			continue
 		}
-		if quiet[c.size] && c.idle != unknownIdle && c.idle < minIdle && c.idle < soonest[c.size] {
+		if quiet[c.size] && c.idle != unknownIdle && c.idle < minIdle && c.idle < soonest[c.size] && !(ticker && c.answered) {
 			continue
 		}
-		var kinds []ProbeKind
+		var msgs []Message
 		for _, s := range sh {
-			if s.probe == c.size && (!c.answered || s.reply == c.replySize) {
-				kinds = append(kinds, kindOf(s))
+			if s.reply > 0 && s.probe == c.size && (!c.answered || s.reply == c.replySize) && !slices.Contains(msgs, s.msg) {
+				msgs = append(msgs, s.msg)
 			}
 		}
-		if len(kinds) == 0 && co {
-			c.size = sh[0].probe // counted with the probes it is one of
-			kinds = append(kinds, KindGlobalRequest)
+		if len(msgs) == 0 && co {
+			c.size = gr.probe // counted with the probes it is one of
+			msgs = append(msgs, MsgGlobalRequest)
 		}
-		switch len(kinds) {
+		switch len(msgs) {
+		case 0:
+			continue
 		case 1:
-			acc = append(acc, accepted{c, kinds[0]})
-		case 2:
-			acc = append(acc, accepted{c, KindSSHUnknown})
+			acc = append(acc, accepted{c, kindOfMsg(msgs[0]), msgs[0]})
+		default:
+			acc = append(acc, accepted{c, KindSSHUnknown, MsgUnknown})
 		}
-		if len(kinds) > 0 && c.answered {
+		if c.answered {
 			answered[c.size] = true
 		}
 	}
 	return acc, answered
+}
+
+// coalescedWith finds the global-request shape c is coalesced with, if any.
+func coalescedWith(c sshCand, sh []keepaliveShape, recv CipherSpec) (keepaliveShape, bool) {
+	for _, s := range sh {
+		if coalesced(c, s, recv) {
+			return s, true
+		}
+	}
+	return keepaliveShape{}, false
 }
 
 // quietSizes finds the probe sizes seen after a silence. A probe that came
@@ -122,35 +159,37 @@ func byPattern(cands []sshCand) ([]accepted, map[int]bool) {
 			}
 		}
 	}
-	probeOK := map[int]ProbeKind{}
+	probeOK := map[int]Message{}
 	for p, n := range count {
 		if n >= 2 {
 			sh, _ := anyShape(p.probe, p.reply)
-			probeOK[p.probe] = kindOf(sh)
+			probeOK[p.probe] = sh.msg
 		}
 	}
 	var acc []accepted
 	answered := map[int]bool{}
 	for _, c := range cands {
-		kind, ok := probeOK[c.size]
+		msg, ok := probeOK[c.size]
 		if !ok || c.answered && count[pair{c.size, c.replySize}] < 2 ||
 			!c.answered && c.idle != unknownIdle && c.idle < minIdle {
 			continue
 		}
-		acc = append(acc, accepted{c, kind})
+		acc = append(acc, accepted{c, kindOfMsg(msg), msg})
 		answered[c.size] = true
 	}
 	return acc, answered
 }
 
-// withEvidence drops the unanswered probe-sized segments that lack more
-// evidence: the sender's earlier probes of that size were answered, or TCP
-// had to retransmit it (the path died under it). A lone server message
-// after a pause (a password-guess failure, say) can have a probe's size.
+// withEvidence drops the unanswered want-reply probe-sized segments that
+// lack more evidence: the sender's earlier probes of that size were answered
+// and it sent nothing else right after (an exit-status is followed by EOF
+// and CLOSE), or TCP had to retransmit it (the path died under it). A lone
+// server message after a pause (a password-guess failure, say) can have a
+// probe's size. Messages without a reply by design passed their own test.
 func withEvidence(acc []accepted, answered map[int]bool) []accepted {
 	kept := acc[:0]
 	for _, a := range acc {
-		if a.answered || answered[a.size] || a.retrans > 0 {
+		if a.answered || !a.msg.ReplyExpected() || a.retrans > 0 || answered[a.size] && !a.crowded {
 			kept = append(kept, a)
 		}
 	}
@@ -177,23 +216,31 @@ func bySize(acc []accepted) [][]accepted {
 	return groups
 }
 
-func kindOf(s keepaliveShape) ProbeKind {
-	if s.channel {
+// kindOfMsg is the JSON "kind" of a message (the contract's first
+// vocabulary: global-request, channel-request, ssh).
+func kindOfMsg(m Message) ProbeKind {
+	switch m {
+	case MsgGlobalRequest, MsgGlobalRequestNoReply:
+		return KindGlobalRequest
+	case MsgChannelRequest:
 		return KindChannelRequest
 	}
-	return KindGlobalRequest
+	return KindSSHUnknown
 }
 
 // keepaliveStats summarises one group of d's probes and labels them in the
 // activity sketch and the timeline.
 func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
-	k := Keepalives{Sender: d, Kind: g[0].kind, Probes: len(g), ProbeBytes: g[0].size, Mode: mode,
+	k := Keepalives{Sender: d, Kind: g[0].kind, Message: g[0].msg, Probes: len(g), ProbeBytes: g[0].size, Mode: mode,
 		First: g[0].at, Last: g[len(g)-1].at}
 	var intervals, idles, lat []time.Duration
 	replies := map[int]int{}
 	for i, a := range g {
 		if a.kind != k.Kind {
 			k.Kind = KindSSHUnknown
+		}
+		if a.msg != k.Message {
+			k.Message = MsgUnknown
 		}
 		if i > 0 {
 			intervals = append(intervals, a.at.Sub(g[i-1].at))

@@ -38,20 +38,24 @@ type Summary struct {
 
 // Conn is everything learnt about one TCP connection.
 type Conn struct {
-	Client, Server netip.AddrPort
-	FirstSeen      time.Time
-	LastSeen       time.Time
-	Packets        int
-	Handshake      bool // the TCP SYN was captured
-	Banners        [2]string
-	Ciphers        [2]CipherSpec // negotiated per direction (index: sender)
-	CipherKnown    [2]bool
-	SSH            []Keepalives // SSH-layer keepalives, one entry per sender and probe size
-	TCP            []Keepalives // TCP keepalives, one entry per sender
-	End            End
-	LongestIdle    time.Duration // longest gap with no packet in either direction
-	Inferred       Inferred
-	Risk           Risk
+	Client, Server  netip.AddrPort
+	FirstSeen       time.Time
+	LastSeen        time.Time
+	Packets         int
+	Handshake       bool // the TCP SYN was captured
+	Banners         [2]string
+	Implementations [2]Implementation // from the banners; zero when not captured
+	Ciphers         [2]CipherSpec     // negotiated per direction (index: sender)
+	CipherKnown     [2]bool
+	// Compressed: the ciphers are known but zlib is on in a direction, so
+	// message sizes are learned from the wire (CipherKnown is then false).
+	Compressed  bool
+	SSH         []Keepalives // SSH-layer keepalives, one entry per sender and probe size
+	TCP         []Keepalives // TCP keepalives, one entry per sender
+	End         End
+	LongestIdle time.Duration // longest gap with no packet in either direction
+	Inferred    Inferred
+	Risk        Risk
 	// Recommendations are the settings to change, if any (see recommend).
 	Recommendations []Recommendation
 	// Activity is the connection's timeline in at most 64 time buckets:
@@ -68,6 +72,7 @@ type Conn struct {
 type Keepalives struct {
 	Sender       Role
 	Kind         ProbeKind
+	Message      Message // the SSH message (SSH probes; MsgUnknown when sizes cannot tell)
 	Probes       int
 	Answered     int
 	ProbeBytes   int
@@ -87,7 +92,8 @@ type Keepalives struct {
 	// saw it (SSH probes only; 0 when unknown): see timerSeconds.
 	TimerSeconds int
 	// Mode says how SSH probes were recognised: "handshake" (exact sizes from
-	// the negotiated cipher) or "pattern" (sizes and timing, no handshake).
+	// the negotiated cipher), "pattern" (sizes and timing, no handshake) or
+	// "compressed" (compression on: sizes learned from the recurring probes).
 	Mode string
 }
 
@@ -117,8 +123,12 @@ func (k ProbeKind) String() string {
 }
 
 // tally counts the next probe, in time order: answered, or one more in the
-// current run of unanswered ones (TrailingUnanswered is that run).
+// current run of unanswered ones (TrailingUnanswered is that run). A probe
+// that has no reply by design is neither.
 func (k *Keepalives) tally(at time.Time, answered bool) {
+	if !k.Message.ReplyExpected() {
+		return
+	}
 	if answered {
 		k.Answered++
 		k.LastAnswered = at

@@ -134,7 +134,7 @@ func TestRiskAndRecommend(t *testing.T) {
 	// keepalives every 20 s: nothing drops it, nothing to change
 	c := Conn{LongestIdle: sec(20), SSH: []Keepalives{{Sender: Client, Interval: Stats{N: 3, Median: sec(20)}}}, End: End{Cause: CauseOpen}}
 	c.Risk = risk(&c)
-	if c.Risk.EffectiveKeepalive != sec(20) || len(c.Risk.DroppedBy) != 0 || c.Risk.EffectiveBy != (Mechanism{Sender: Client}) {
+	if c.Risk.EffectiveKeepalive != sec(20) || len(c.Risk.DroppedBy) != 0 || c.Risk.EffectiveBy != (Mechanism{Sender: Client, Setting: "ServerAliveInterval"}) {
 		t.Errorf("risk %+v", c.Risk)
 	}
 	if r := recommend(&c, false); len(r) != 0 {
@@ -153,8 +153,8 @@ func TestRiskAndRecommend(t *testing.T) {
 		t.Errorf("risk %+v", c.Risk)
 	}
 	rs := recommend(&c, true)
-	if len(rs) != 2 || rs[0].File != "~/.ssh/config" || rs[0].Settings[0] != (Setting{"ServerAliveInterval", 60}) || rs[0].DeadPeerAfter != sec(240) ||
-		rs[1].File != "sshd_config" || rs[1].Settings[0] != (Setting{"ClientAliveInterval", 30}) || rs[1].DeadPeerAfter != sec(240) {
+	if len(rs) != 2 || rs[0].File != "~/.ssh/config" || rs[0].Settings[0].Name != "ServerAliveInterval" || rs[0].Settings[0].Value != 60 || rs[0].DeadPeerAfter != sec(240) ||
+		rs[1].File != "sshd_config" || rs[1].Settings[0].Name != "ClientAliveInterval" || rs[1].Settings[0].Value != 30 || rs[1].DeadPeerAfter != sec(240) {
 		t.Errorf("recommendations %+v", rs)
 	}
 	for _, r := range rs {
@@ -167,7 +167,7 @@ func TestRiskAndRecommend(t *testing.T) {
 	// an idle drop between 3.1 and 9.1 s: probes under the survived silence
 	c = Conn{LongestIdle: sec(9), End: End{Cause: CauseIdleDrop, SurvivedIdle: 3100 * time.Millisecond, FatalIdle: 9100 * time.Millisecond}}
 	c.Risk = risk(&c)
-	if rs := recommend(&c, false); len(rs) != 2 || rs[0].Settings[0] != (Setting{"ServerAliveInterval", 1}) {
+	if rs := recommend(&c, false); len(rs) != 2 || rs[0].Settings[0].Name != "ServerAliveInterval" || rs[0].Settings[0].Value != 1 {
 		t.Errorf("recommendations %+v", rs)
 	}
 	// idle logout: keepalives cannot help; a note, no lines

@@ -66,7 +66,7 @@ func (f *flow) consume(x tcpFact, ev int32) {
 	}
 	f.tl.label(ev, x.kind.label())
 	if x.newBytes > 0 {
-		f.onData(x.from, x.at, x.newBytes, x.seq, ev)
+		f.onData(x, ev)
 	}
 }
 
@@ -119,9 +119,11 @@ func (f *flow) summarise() (Conn, bool) {
 	}
 	for d := range f.ssh.hs {
 		c.Banners[d] = f.ssh.hs[d].banner.String()
+		c.Implementations[d] = f.ssh.hs[d].banner.Implementation()
 	}
 	f.ssh.exactKnown()
 	c.Ciphers, c.CipherKnown = f.ssh.specs, f.ssh.specOK
+	c.Compressed = f.ssh.compressedKnown()
 	for _, d := range []Role{Client, Server} {
 		c.SSH = append(c.SSH, f.sshKeepalives(d)...)
 		if k, ok := f.tcpKeepalives(d); ok {

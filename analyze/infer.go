@@ -17,6 +17,76 @@ type Inferred struct {
 	TCPKeepaliveProbes  *int
 	// Notes qualify the inference (version quirks, ambiguity).
 	Notes []Note
+	// Settings are the keepalive settings behind each sender's SSH probes,
+	// named as that sender's implementation names them.
+	Settings []Setting
+}
+
+// Setting is a keepalive setting the wire implies (in Inferred), or one to
+// set (in a Recommendation).
+type Setting struct {
+	Side           Role
+	Implementation string // Implementation.Name; "" when the banner was not captured
+	Name           string // as the implementation names it ("ServerAliveInterval", "PingIntervalSecs", "-K")
+	Value          int    // seconds, or a count for CountMax
+	Evidence       SettingEvidence
+	// Probably: the banner cannot settle it (sshd 9.2–9.4 doubles its
+	// period unless the distribution backported the 9.5 fix).
+	Probably bool
+}
+
+// SettingEvidence says what an inferred setting rests on.
+type SettingEvidence uint8
+
+// Kinds of evidence for a setting.
+const (
+	EvidenceNone     SettingEvidence = iota
+	EvidenceSilence                  // the silence before each probe, as the sender's timer counts it
+	EvidenceInterval                 // the spacing of the probes (fixed schedules, timers reset by own sends)
+	EvidenceDoubled                  // the spacing is twice the setting (sshd 9.2–9.4)
+	EvidenceCountMax                 // unanswered probes before the prober closed
+)
+
+func (e SettingEvidence) String() string {
+	switch e {
+	case EvidenceSilence:
+		return "probe-silence"
+	case EvidenceInterval:
+		return "probe-interval"
+	case EvidenceDoubled:
+		return "sshd-9.2-doubling"
+	case EvidenceCountMax:
+		return "unanswered-before-close"
+	}
+	return ""
+}
+
+// settingName is what impl calls its keepalive interval on side; "" for
+// OpenSSH and unknown software, whose settings are ServerAliveInterval and
+// ClientAliveInterval.
+func settingName(impl string, side Role) string {
+	switch impl {
+	case ImplPuTTY:
+		return "PingIntervalSecs"
+	case ImplDropbear:
+		return "-K"
+	case ImplParamiko:
+		return "Transport.set_keepalive"
+	case ImplAsyncSSH:
+		return "keepalive_interval"
+	case ImplLibssh2:
+		return "libssh2_keepalive_config"
+	case ImplLibssh:
+		return "ssh_send_keepalive timer"
+	case ImplGo:
+		return "SendRequest timer"
+	case ImplOpenSSH, "":
+		if side == Client {
+			return "ServerAliveInterval"
+		}
+		return "ClientAliveInterval"
+	}
+	return "keepalive interval"
 }
 
 // Note qualifies an inferred setting.
@@ -46,7 +116,11 @@ const (
 func infer(c *Conn, server Banner, tcp [2][]tcpProbe) Inferred {
 	var inf Inferred
 	for _, k := range c.SSH {
-		if k.TimerSeconds > 0 {
+		impl := c.Implementations[k.Sender].Name
+		switch {
+		case impl != "" && impl != ImplOpenSSH:
+			inferOther(&inf, k, impl)
+		case k.TimerSeconds > 0:
 			inferSSH(&inf, c, k, server)
 		}
 	}
@@ -56,27 +130,60 @@ func infer(c *Conn, server Banner, tcp [2][]tcpProbe) Inferred {
 	return inf
 }
 
+// inferOther reads the interval of another implementation's keepalives off
+// the spacing of its probes: PuTTY and programs' own tickers keep a fixed
+// schedule, paramiko's timer restarts only on its own sends, Dropbear's and
+// AsyncSSH's fire one interval after the last packet (an idle session's
+// probes are spaced by exactly that).
+func inferOther(inf *Inferred, k Keepalives, impl string) {
+	v, ev := 0, EvidenceInterval
+	switch {
+	case k.Interval.N > 0:
+		v = max(1, secs(k.Interval.Median))
+	case k.TimerSeconds > 0:
+		v, ev = k.TimerSeconds, EvidenceSilence
+	default:
+		return
+	}
+	for _, s := range inf.Settings {
+		if s.Side == k.Sender && s.Name == settingName(impl, k.Sender) {
+			return
+		}
+	}
+	inf.Settings = append(inf.Settings, Setting{Side: k.Sender, Implementation: impl, Name: settingName(impl, k.Sender), Value: v, Evidence: ev})
+}
+
 // inferSSH reads ServerAlive/ClientAlive interval and CountMax off one
-// sender's SSH probes.
+// sender's SSH probes (OpenSSH, or software the banner does not name).
 func inferSSH(inf *Inferred, c *Conn, k Keepalives, server Banner) {
 	v := k.TimerSeconds
 	period := time.Duration(v) * time.Second
 	_, _, isOpenSSH := server.OpenSSHVersion()
+	impl := ""
+	if isOpenSSH || k.Sender == Client && c.Implementations[Client].Name == ImplOpenSSH {
+		impl = ImplOpenSSH
+	}
+	set := Setting{Side: k.Sender, Implementation: impl, Name: settingName(impl, k.Sender), Value: v, Evidence: EvidenceSilence}
 	switch {
 	case k.Sender == Client:
-		if inf.ServerAliveInterval == nil {
-			inf.ServerAliveInterval = intp(v)
+		if inf.ServerAliveInterval != nil {
+			break
 		}
+		inf.ServerAliveInterval = intp(v)
+		inf.Settings = append(inf.Settings, set)
 	case inf.ClientAliveInterval != nil:
 	case server.sshd92():
 		half := max(1, (v+1)/2)
 		inf.ClientAliveInterval = intp(half)
 		inf.Notes = append(inf.Notes, Note{Kind: NoteSSHD92, Software: server.Software, Wire: v, Setting: half})
+		set.Value, set.Evidence, set.Probably = half, EvidenceDoubled, true
+		inf.Settings = append(inf.Settings, set)
 	default:
 		inf.ClientAliveInterval = intp(v)
 		if !isOpenSSH && server.Software == "" {
 			inf.Notes = append(inf.Notes, Note{Kind: NoteServerUnknown, Wire: v, Setting: max(1, (v+1)/2)})
 		}
+		inf.Settings = append(inf.Settings, set)
 	}
 	// CountMax: the prober closed about one interval after a run of
 	// unanswered probes that its peer's TCP stack still acknowledged.
@@ -84,11 +191,13 @@ func inferSSH(inf *Inferred, c *Conn, k Keepalives, server Banner) {
 		after := c.End.At.Sub(k.Last)
 		if after >= period/2 && after <= period*3/2+time.Second {
 			n := intp(k.TrailingUnanswered)
+			name := "ServerAliveCountMax"
 			if k.Sender == Client {
 				inf.ServerAliveCountMax = n
 			} else {
-				inf.ClientAliveCountMax = n
+				inf.ClientAliveCountMax, name = n, "ClientAliveCountMax"
 			}
+			inf.Settings = append(inf.Settings, Setting{Side: k.Sender, Implementation: impl, Name: name, Value: *n, Evidence: EvidenceCountMax})
 		}
 	}
 }

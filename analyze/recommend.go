@@ -22,12 +22,6 @@ type Recommendation struct {
 	SSHD92 bool
 }
 
-// Setting is one configuration line: a name and its value.
-type Setting struct {
-	Name  string
-	Value int
-}
-
 // Advice says why a recommendation is made.
 type Advice uint8
 
@@ -42,39 +36,105 @@ const (
 // countMax is the CountMax recommended with an interval: OpenSSH's default.
 const countMax = 3
 
+// Where a recommendation's settings go, by implementation and side.
+const (
+	FileSSHConfig  = "~/.ssh/config"
+	FileSSHDConfig = "sshd_config"
+	FilePuTTY      = "PuTTY saved session"
+	FileDbclient   = "dbclient options"
+	FileDropbear   = "dropbear options"
+	FileProgram    = "the program's code" // paramiko, AsyncSSH, libssh, libssh2, Go
+)
+
 // recommend gives the settings to change for the environment observed:
 // keepalives shorter than the idle timeouts the session meets, from the
-// client (~/.ssh/config) or the server (sshd_config), with the resulting
-// dead-peer detection time. sshd92 says the server is sshd 9.2–9.4, which
-// probes at twice ClientAliveInterval.
+// client or the server, in the setting each end's implementation has, with
+// the resulting dead-peer detection time. A side that already sends
+// keepalives is told a shorter interval; when either side does, no
+// keepalive is added to the other. sshd92 says the server is sshd 9.2–9.4,
+// which probes at twice ClientAliveInterval.
 func recommend(c *Conn, sshd92 bool) []Recommendation {
 	var out []Recommendation
 	e, r := c.End, c.Risk
 	if e.Cause == CauseIdleLogout {
 		out = append(out, Recommendation{Advice: AdviceTMOUT})
 	}
-	client := Recommendation{File: "~/.ssh/config", Advice: AdviceShortest, Interval: 60}
+	interval, advice := 60, AdviceShortest
 	if e.Cause == CauseIdleDrop {
-		client.Interval = max(1, min(60, int(math.Floor(e.SurvivedIdle.Seconds()/2))))
-		client.Advice, client.Survived, client.Fatal = AdviceIdleDrop, e.SurvivedIdle, e.FatalIdle
+		interval = max(1, min(60, int(math.Floor(e.SurvivedIdle.Seconds()/2))))
+		advice = AdviceIdleDrop
 	}
 	need := len(r.DroppedBy) > 0 || e.Cause == CauseIdleDrop || e.Cause == CauseTCPKeepaliveTimeout
-	if r.EffectiveKeepalive > 0 && r.EffectiveKeepalive <= time.Duration(client.Interval)*time.Second && e.Cause != CauseIdleDrop {
+	if r.EffectiveKeepalive > 0 && r.EffectiveKeepalive <= time.Duration(interval)*time.Second && e.Cause != CauseIdleDrop {
 		need = false
 	}
 	if !need {
 		return out
 	}
-	interval := client.Interval
-	client.Settings = []Setting{{"ServerAliveInterval", interval}, {"ServerAliveCountMax", countMax}}
-	client.DeadPeerAfter = time.Duration((countMax+1)*interval) * time.Second
-	set, period := interval, interval
-	if sshd92 {
-		set = max(1, interval/2)
-		period = 2 * set
+	sides := []Role{Client, Server}
+	if has := probers(c); len(has) > 0 {
+		sides = has
 	}
-	server := Recommendation{File: "sshd_config", Advice: AdviceServer, Interval: period, SSHD92: sshd92,
-		Settings:      []Setting{{"ClientAliveInterval", set}, {"ClientAliveCountMax", countMax}},
-		DeadPeerAfter: time.Duration((countMax+1)*period) * time.Second}
-	return append(out, client, server)
+	for _, side := range sides {
+		rec := forSide(c.Implementations[side].Name, side, interval, sshd92)
+		if side == Client || len(sides) == 1 {
+			rec.Advice, rec.Survived, rec.Fatal = advice, e.SurvivedIdle, e.FatalIdle
+		}
+		if rec.Advice != AdviceIdleDrop {
+			rec.Survived, rec.Fatal = 0, 0
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// probers are the sides that send SSH keepalives.
+func probers(c *Conn) []Role {
+	var out []Role
+	for _, side := range []Role{Client, Server} {
+		for _, k := range c.SSH {
+			if k.Sender == side {
+				out = append(out, side)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// forSide is the recommendation of a keepalive every interval s from side,
+// whose implementation is impl, in that implementation's setting.
+func forSide(impl string, side Role, interval int, sshd92 bool) Recommendation {
+	set := func(name string, v int) Setting {
+		return Setting{Side: side, Implementation: impl, Name: name, Value: v}
+	}
+	rec := Recommendation{Advice: AdviceServer, Interval: interval}
+	switch impl {
+	case ImplOpenSSH, "":
+		if side == Client {
+			rec.File = FileSSHConfig
+			rec.Settings = []Setting{set("ServerAliveInterval", interval), set("ServerAliveCountMax", countMax)}
+		} else {
+			v := interval
+			if sshd92 {
+				v = max(1, interval/2)
+				rec.Interval, rec.SSHD92 = 2*v, true
+			}
+			rec.File = FileSSHDConfig
+			rec.Settings = []Setting{set("ClientAliveInterval", v), set("ClientAliveCountMax", countMax)}
+		}
+		rec.DeadPeerAfter = time.Duration((countMax+1)*rec.Interval) * time.Second
+		return rec
+	case ImplPuTTY:
+		rec.File = FilePuTTY
+	case ImplDropbear:
+		rec.File = FileDropbear
+		if side == Client {
+			rec.File = FileDbclient
+		}
+	default:
+		rec.File = FileProgram
+	}
+	rec.Settings = []Setting{set(settingName(impl, side), interval)}
+	return rec
 }

@@ -23,10 +23,13 @@ func Middleboxes() []Middlebox {
 	}
 }
 
-// Mechanism names a keepalive mechanism: its layer and who sends it.
+// Mechanism names a keepalive mechanism: its layer, who sends it and, for
+// SSH keepalives, the setting behind them as the sender's implementation
+// names it.
 type Mechanism struct {
-	TCP    bool // TCP keepalive, else SSH
-	Sender Role
+	TCP     bool // TCP keepalive, else SSH
+	Sender  Role
+	Setting string
 }
 
 // Risk compares a connection's silences and keepalives with common
@@ -56,11 +59,12 @@ func risk(c *Conn) Risk {
 		}
 	}
 	for _, k := range c.SSH {
+		by := Mechanism{Sender: k.Sender, Setting: settingName(c.Implementations[k.Sender].Name, k.Sender)}
 		switch {
 		case k.Interval.N > 0:
-			consider(k.Interval.Median, Mechanism{Sender: k.Sender})
+			consider(k.Interval.Median, by)
 		case k.TimerSeconds > 0:
-			consider(time.Duration(k.TimerSeconds)*time.Second, Mechanism{Sender: k.Sender})
+			consider(time.Duration(k.TimerSeconds)*time.Second, by)
 		}
 	}
 	for _, k := range c.TCP {

@@ -11,7 +11,9 @@ type sshConn struct {
 	specsDone bool
 	specs     [2]CipherSpec
 	specOK    [2]bool
-	shapes    [2][2]keepaliveShape // per sender, once specs are known
+	shapes    [2][]keepaliveShape // per sender, once specs are sized
+	impl      [2]string           // per end, once its banner is in (Implementation.Name)
+	implDone  [2]bool
 }
 
 // syn starts d's handshake at the byte after its SYN.
@@ -22,6 +24,9 @@ func (s *sshConn) syn(d Role, seq uint32) { s.hs[d].start(seq + 1) }
 func (s *sshConn) segment(d Role, seg *Segment) {
 	if s.hs[d].state < hsEncrypted {
 		s.hs[d].feed(seg.Seq, seg.Payload, seg.PayloadLen, len(seg.Payload) == seg.PayloadLen)
+		if !s.implDone[d] && s.hs[d].banner.Proto != "" {
+			s.impl[d], s.implDone[d] = s.hs[d].banner.Implementation().Name, true
+		}
 	}
 }
 
@@ -34,15 +39,54 @@ func (s *sshConn) clearText(d Role) bool {
 // exactKnown reports whether both directions' ciphers are known, so probe
 // and reply sizes are exact; it negotiates them once both KEXINITs are in.
 func (s *sshConn) exactKnown() bool {
-	if !s.specsDone && s.hs[Client].hasKex && s.hs[Server].hasKex {
-		s.specsDone = true
-		s.specs, s.specOK = negotiateSpecs(s.hs[Client].kex, s.hs[Server].kex)
-		if s.specOK[Client] && s.specOK[Server] {
-			s.shapes[Client] = shapes(s.specs[Client], s.specs[Server])
-			s.shapes[Server] = shapes(s.specs[Server], s.specs[Client])
+	s.negotiate()
+	return s.specOK[Client] && s.specOK[Server]
+}
+
+// compressedKnown reports whether both directions' ciphers are known but
+// compression is on: sizes are then learned from the wire.
+func (s *sshConn) compressedKnown() bool {
+	s.negotiate()
+	return s.specs[Client].sized && s.specs[Server].sized && !(s.specOK[Client] && s.specOK[Server])
+}
+
+// negotiate derives both directions' protection once both KEXINITs are in,
+// and each sender's keepalive shapes (by its implementation).
+func (s *sshConn) negotiate() {
+	if s.specsDone || !s.hs[Client].hasKex || !s.hs[Server].hasKex {
+		return
+	}
+	s.specsDone = true
+	s.specs, s.specOK = negotiateSpecs(s.hs[Client].kex, s.hs[Server].kex)
+	if s.specs[Client].sized && s.specs[Server].sized {
+		s.shapes[Client] = shapesFor(s.impl[Client], Client, s.specs[Client], s.specs[Server])
+		s.shapes[Server] = shapesFor(s.impl[Server], Server, s.specs[Server], s.specs[Client])
+	}
+}
+
+// replySizes reports whether n is the size of a reply to one of sender's
+// want-reply keepalives.
+func (s *sshConn) isReplySize(sender Role, n int) bool {
+	for _, sh := range s.shapes[sender] {
+		if sh.reply == n {
+			return true
 		}
 	}
-	return s.specOK[Client] && s.specOK[Server]
+	return false
+}
+
+// awaitsReply reports whether size is that of one of sender's want-reply
+// keepalives (exact sizes known).
+func (s *sshConn) awaitsReply(sender Role, size int) bool {
+	if !s.exactKnown() {
+		return false
+	}
+	for _, sh := range s.shapes[sender] {
+		if sh.reply > 0 && sh.probe == size {
+			return true
+		}
+	}
+	return false
 }
 
 // bannerFirst reports whether d has sent a banner and its peer has not.
@@ -51,4 +95,8 @@ func (s *sshConn) bannerFirst(d Role) bool {
 }
 
 // swap exchanges the roles of the two ends (orientation was a guess).
-func (s *sshConn) swap() { s.hs[0], s.hs[1] = s.hs[1], s.hs[0] }
+func (s *sshConn) swap() {
+	s.hs[0], s.hs[1] = s.hs[1], s.hs[0]
+	s.impl[0], s.impl[1] = s.impl[1], s.impl[0]
+	s.implDone[0], s.implDone[1] = s.implDone[1], s.implDone[0]
+}

@@ -11,14 +11,6 @@ const (
 	msgNewKeys = 21
 )
 
-// Payload sizes of the keepalive messages and their replies (FACTS §3.1).
-const (
-	payloadGlobalKeepalive  = 27 // SSH_MSG_GLOBAL_REQUEST "keepalive@openssh.com", want_reply=1
-	payloadChannelKeepalive = 31 // SSH_MSG_CHANNEL_REQUEST recipient, "keepalive@openssh.com", want_reply=1
-	payloadRequestFailure   = 1  // SSH_MSG_REQUEST_FAILURE
-	payloadChannelFailure   = 5  // SSH_MSG_CHANNEL_FAILURE recipient
-)
-
 // Limits on the clear-text handshake we buffer, so hostile bytes cannot make
 // a connection's state grow without bound.
 const (
@@ -35,7 +27,9 @@ type CipherSpec struct {
 	Compression string `json:"compression,omitempty"`
 	block       int
 	tag         int
-	aad         int // 4 when the length field is outside the padding computation (AEAD, -etm)
+	aad         int  // 4 when the length field is outside the padding computation (AEAD, -etm)
+	sized       bool // cipher and MAC known: WireSize gives the size of an uncompressed payload
+	compressed  bool // zlib: sizes of payloads are not known in advance
 }
 
 // cipherBlock gives the block size used for padding; 0 means unknown.
@@ -81,7 +75,8 @@ func macLen(name string) (n int, etm, ok bool) {
 }
 
 // NewCipherSpec returns the spec for a cipher and MAC; ok is false when either
-// is unknown, or compression makes sizes unpredictable.
+// is unknown, or compression makes sizes unpredictable (the spec then still
+// knows the block and tag sizes: see Compressed).
 func NewCipherSpec(cipher, mac, compression string) (CipherSpec, bool) {
 	s := CipherSpec{Cipher: cipher, Compression: compression}
 	block, aead := cipherBlock(cipher)
@@ -101,11 +96,17 @@ func NewCipherSpec(cipher, mac, compression string) (CipherSpec, bool) {
 			s.aad = 4
 		}
 	}
+	s.sized = true
 	if compression != "" && compression != "none" {
+		s.compressed = true
 		return s, false // zlib changes every size (FACTS §3.6)
 	}
 	return s, true
 }
+
+// Compressed reports whether the direction compresses (zlib): message sizes
+// are then learned from the wire, not computed.
+func (s CipherSpec) Compressed() bool { return s.compressed }
 
 // WireSize is the TCP payload a single SSH packet with the given payload
 // length occupies (FACTS §3.6: minimal deterministic padding).
@@ -116,65 +117,6 @@ func (s CipherSpec) WireSize(payload int) int {
 		pad += s.block
 	}
 	return 5 + payload + pad + s.tag
-}
-
-// knownSpecs are the cipher/MAC pairs OpenSSH and common peers negotiate; with
-// no handshake in the capture, probe/reply sizes are matched against these.
-var knownSpecs = func() []CipherSpec {
-	var out []CipherSpec
-	for _, c := range []string{"chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com"} {
-		s, _ := NewCipherSpec(c, "", "none")
-		out = append(out, s)
-	}
-	for _, c := range []string{"aes128-ctr", "3des-cbc"} {
-		for _, m := range []string{"umac-64-etm@openssh.com", "umac-128-etm@openssh.com", "hmac-sha2-256-etm@openssh.com",
-			"hmac-sha2-512-etm@openssh.com", "hmac-sha1-etm@openssh.com", "umac-64@openssh.com", "umac-128@openssh.com",
-			"hmac-sha2-256", "hmac-sha2-512", "hmac-sha1", "hmac-md5", "hmac-sha1-96", "hmac-md5-96"} {
-			s, _ := NewCipherSpec(c, m, "none")
-			out = append(out, s)
-		}
-	}
-	return out
-}()
-
-// keepaliveShape is one probe/reply size pair a keepalive mechanism produces.
-type keepaliveShape struct {
-	probe, reply int
-	channel      bool // channel request (sshd with an open channel), else global request
-}
-
-// shapes returns the probe/reply pairs for a sender whose packets use send and
-// whose peer answers with recv.
-func shapes(send, recv CipherSpec) [2]keepaliveShape {
-	return [2]keepaliveShape{
-		{probe: send.WireSize(payloadGlobalKeepalive), reply: recv.WireSize(payloadRequestFailure)},
-		{probe: send.WireSize(payloadChannelKeepalive), reply: recv.WireSize(payloadChannelFailure), channel: true},
-	}
-}
-
-// probeSizes holds every probe size some known cipher produces.
-var probeSizes = func() map[int]bool {
-	m := map[int]bool{}
-	for _, s := range knownSpecs {
-		for _, sh := range shapes(s, s) {
-			m[sh.probe] = true
-		}
-	}
-	return m
-}()
-
-// anyShape reports whether (probe, reply) is a keepalive pair under some known
-// cipher, assuming both directions negotiated the same one (OpenSSH's
-// proposals are symmetric).
-func anyShape(probe, reply int) (keepaliveShape, bool) {
-	for _, s := range knownSpecs {
-		for _, sh := range shapes(s, s) {
-			if sh.probe == probe && sh.reply == reply {
-				return sh, true
-			}
-		}
-	}
-	return keepaliveShape{}, false
 }
 
 // kexInit holds the algorithm name-lists of an SSH_MSG_KEXINIT.

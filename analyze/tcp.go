@@ -47,6 +47,7 @@ type tcpFact struct {
 	newBytes int           // segData: payload bytes not seen before
 	seq      uint32        // segData: sequence number of the first new byte; segRetrans: the segment's
 	idle     time.Duration // segTCPProbe: since the prober last heard from its peer (0: unknown)
+	sentIdle time.Duration // segData: since the sender's previous new data (unknownIdle: none)
 }
 
 // dirState is what one direction of a connection has shown.
@@ -134,6 +135,10 @@ func (t *tcpConn) observe(seg *Segment, d Role) tcpFact {
 	ds.lastSeg = x.at
 	t.lastHeard[d.Peer()] = x.at
 	if x.newBytes > 0 {
+		x.sentIdle = unknownIdle
+		if ds.dataSeen {
+			x.sentIdle = x.at.Sub(ds.lastData)
+		}
 		ds.lastData, ds.dataSeen = x.at, true
 	}
 	return x

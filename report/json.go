@@ -55,6 +55,29 @@ type JSONKeepalives struct {
 	First              jsonTime   `json:"first"`
 	Last               jsonTime   `json:"last"`
 	Detection          string     `json:"detection,omitempty"`
+	// Message: global-request, global-request-noreply, channel-request,
+	// ignore, unknown (SSH, sizes cannot tell), tcp.
+	Message       string `json:"message"`
+	ReplyExpected bool   `json:"reply_expected"`
+}
+
+// JSONImplementation is the SSH software at one end, from its banner.
+type JSONImplementation struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// JSONSetting is a keepalive setting the wire implies, named as the
+// sender's implementation names it.
+type JSONSetting struct {
+	Side           string `json:"side"`
+	Implementation string `json:"implementation"`
+	Name           string `json:"name"`
+	Value          int    `json:"value"`
+	// Evidence: probe-silence, probe-interval, sshd-9.2-doubling,
+	// unanswered-before-close.
+	Evidence string `json:"evidence"`
+	Probably bool   `json:"probably"`
 }
 
 // JSONEnd says how the connection ended, and why.
@@ -101,17 +124,19 @@ type JSONRecommendation struct {
 
 // JSONInferred holds the settings the capture implies; null = cannot tell.
 type JSONInferred struct {
-	ServerAliveInterval *int     `json:"ServerAliveInterval"`
-	ServerAliveCountMax *int     `json:"ServerAliveCountMax"`
-	ClientAliveInterval *int     `json:"ClientAliveInterval"`
-	ClientAliveCountMax *int     `json:"ClientAliveCountMax"`
-	TCPKeepaliveTime    *int     `json:"tcp_keepalive_time_s"`
-	TCPKeepaliveIntvl   *int     `json:"tcp_keepalive_intvl_s"`
-	TCPKeepaliveProbes  *int     `json:"tcp_keepalive_probes"`
-	Notes               []string `json:"notes"`
+	ServerAliveInterval *int          `json:"ServerAliveInterval"`
+	ServerAliveCountMax *int          `json:"ServerAliveCountMax"`
+	ClientAliveInterval *int          `json:"ClientAliveInterval"`
+	ClientAliveCountMax *int          `json:"ClientAliveCountMax"`
+	TCPKeepaliveTime    *int          `json:"tcp_keepalive_time_s"`
+	TCPKeepaliveIntvl   *int          `json:"tcp_keepalive_intvl_s"`
+	TCPKeepaliveProbes  *int          `json:"tcp_keepalive_probes"`
+	Notes               []string      `json:"notes"`
+	Settings            []JSONSetting `json:"settings"`
 }
 
-// JSONCipher is the negotiated protection per direction.
+// JSONCipher is the negotiated protection per direction: cipher, " + "
+// MAC unless AEAD, " + " compression when on.
 type JSONCipher struct {
 	ClientToServer string `json:"client_to_server"`
 	ServerToClient string `json:"server_to_client"`
@@ -119,24 +144,28 @@ type JSONCipher struct {
 
 // JSONConn is one connection record ("type":"connection").
 type JSONConn struct {
-	Type          string           `json:"type"`
-	Client        string           `json:"client"`
-	Server        string           `json:"server"`
-	FirstSeen     jsonTime         `json:"first_seen"`
-	LastSeen      jsonTime         `json:"last_seen"`
-	Packets       int              `json:"packets"`
-	Handshake     bool             `json:"handshake"`
-	ClientBanner  string           `json:"client_banner"`
-	ServerBanner  string           `json:"server_banner"`
-	Cipher        *JSONCipher      `json:"cipher"`
-	SSHKeepalives []JSONKeepalives `json:"ssh_keepalives"`
-	TCPKeepalives []JSONKeepalives `json:"tcp_keepalives"`
-	End           JSONEnd          `json:"end"`
-	Inferred      JSONInferred     `json:"inferred"`
-	LongestIdle   float64          `json:"longest_idle_s"`
-	Evicted       bool             `json:"evicted"`
-	Explanation   []string         `json:"explanation"`
-	Risk          JSONRisk         `json:"risk"`
+	Type         string   `json:"type"`
+	Client       string   `json:"client"`
+	Server       string   `json:"server"`
+	FirstSeen    jsonTime `json:"first_seen"`
+	LastSeen     jsonTime `json:"last_seen"`
+	Packets      int      `json:"packets"`
+	Handshake    bool     `json:"handshake"`
+	ClientBanner string   `json:"client_banner"`
+	ServerBanner string   `json:"server_banner"`
+	// ClientImplementation, ServerImplementation: from the banners; null
+	// when not captured.
+	ClientImplementation *JSONImplementation `json:"client_implementation"`
+	ServerImplementation *JSONImplementation `json:"server_implementation"`
+	Cipher               *JSONCipher         `json:"cipher"`
+	SSHKeepalives        []JSONKeepalives    `json:"ssh_keepalives"`
+	TCPKeepalives        []JSONKeepalives    `json:"tcp_keepalives"`
+	End                  JSONEnd             `json:"end"`
+	Inferred             JSONInferred        `json:"inferred"`
+	LongestIdle          float64             `json:"longest_idle_s"`
+	Evicted              bool                `json:"evicted"`
+	Explanation          []string            `json:"explanation"`
+	Risk                 JSONRisk            `json:"risk"`
 	// Recommendations: settings to change; [] when none is needed.
 	Recommendations []JSONRecommendation `json:"recommendations"`
 }
@@ -179,7 +208,12 @@ type Totals struct {
 func keepalivesJSON(ks []analyze.Keepalives) []JSONKeepalives {
 	out := make([]JSONKeepalives, 0, len(ks))
 	for _, k := range ks {
+		msg, reply := k.Message.String(), k.Message.ReplyExpected()
+		if k.Kind == analyze.KindTCP {
+			msg, reply = "tcp", true
+		}
 		out = append(out, JSONKeepalives{
+			Message: msg, ReplyExpected: reply,
 			Sender: k.Sender.String(), Kind: k.Kind.String(), Probes: k.Probes, Answered: k.Answered,
 			ProbeBytes: k.ProbeBytes, ReplyBytes: k.ReplyBytes,
 			Interval: statsJSON(k.Interval), IdleBefore: statsJSON(k.IdleBefore), ReplyLatency: statsJSON(k.ReplyLatency),
@@ -202,7 +236,9 @@ func ConnJSON(c analyze.Conn) JSONConn {
 		Evicted:     c.Evicted,
 		Explanation: Sentences(c),
 	}
-	if c.CipherKnown[0] && c.CipherKnown[1] {
+	j.ClientImplementation = implJSON(c.Implementations[analyze.Client])
+	j.ServerImplementation = implJSON(c.Implementations[analyze.Server])
+	if c.CipherKnown[0] && c.CipherKnown[1] || c.Compressed {
 		j.Cipher = &JSONCipher{ClientToServer: cipherName(c.Ciphers[0]), ServerToClient: cipherName(c.Ciphers[1])}
 	}
 	if c.End.How != "open" {
@@ -221,9 +257,20 @@ func ConnJSON(c analyze.Conn) JSONConn {
 		ServerAliveInterval: inf.ServerAliveInterval, ServerAliveCountMax: inf.ServerAliveCountMax,
 		ClientAliveInterval: inf.ClientAliveInterval, ClientAliveCountMax: inf.ClientAliveCountMax,
 		TCPKeepaliveTime: inf.TCPKeepaliveTime, TCPKeepaliveIntvl: inf.TCPKeepaliveIntvl, TCPKeepaliveProbes: inf.TCPKeepaliveProbes,
-		Notes: noteTexts(inf.Notes),
+		Notes: noteTexts(inf.Notes), Settings: []JSONSetting{},
+	}
+	for _, st := range inf.Settings {
+		j.Inferred.Settings = append(j.Inferred.Settings, JSONSetting{Side: st.Side.String(), Implementation: st.Implementation,
+			Name: st.Name, Value: st.Value, Evidence: st.Evidence.String(), Probably: st.Probably})
 	}
 	return j
+}
+
+func implJSON(i analyze.Implementation) *JSONImplementation {
+	if i.Name == "" {
+		return nil
+	}
+	return &JSONImplementation{Name: i.Name, Version: i.Version}
 }
 
 // JSON writes one line per connection, then the summary line.

@@ -87,10 +87,13 @@ func handshakeLine(c analyze.Conn) string {
 	if c.Banners[analyze.Client] != "" || c.Banners[analyze.Server] != "" {
 		parts = append(parts, fmt.Sprintf("client %q, server %q", orDash(c.Banners[analyze.Client]), orDash(c.Banners[analyze.Server])))
 	}
-	if c.CipherKnown[0] && c.CipherKnown[1] {
+	if c.CipherKnown[0] && c.CipherKnown[1] || c.Compressed {
 		parts = append(parts, "cipher "+cipherName(c.Ciphers[0]))
 		if c.Ciphers[1] != c.Ciphers[0] {
 			parts[len(parts)-1] += " / " + cipherName(c.Ciphers[1])
+		}
+		if c.Compressed {
+			parts = append(parts, "compression on: probe sizes learned from the recurring probes")
 		}
 	} else if !c.Handshake {
 		parts = append(parts, "no handshake in the capture: probes recognised by size pattern and timing")
@@ -101,10 +104,14 @@ func handshakeLine(c analyze.Conn) string {
 }
 
 func cipherName(s analyze.CipherSpec) string {
+	n := s.Cipher
 	if s.MAC != "" {
-		return s.Cipher + " + " + s.MAC
+		n += " + " + s.MAC
 	}
-	return s.Cipher
+	if s.Compressed() {
+		n += " + " + s.Compression
+	}
+	return n
 }
 
 func orDash(s string) string {

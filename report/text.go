@@ -22,10 +22,14 @@ func seconds(d time.Duration) string {
 }
 
 func endpoint(c analyze.Conn, r analyze.Role) string {
+	ep := c.Server.String()
 	if r == analyze.Client {
-		return c.Client.String()
+		ep = c.Client.String()
 	}
-	return c.Server.String()
+	if i := implText(c.Implementations[r]); i != "" {
+		ep += " (" + i + ")"
+	}
+	return ep
 }
 
 // Sentences explains a connection in plain words, one sentence per
@@ -66,23 +70,23 @@ func sshSentence(c analyze.Conn, k analyze.Keepalives) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s sends SSH keepalives", k.Sender, endpoint(c, k.Sender))
 	b.WriteString(cadence(k))
-	fmt.Fprintf(&b, " (%d-byte probe", k.ProbeBytes)
-	if k.ReplyBytes > 0 {
-		fmt.Fprintf(&b, ", %d-byte reply", k.ReplyBytes)
-	}
-	fmt.Fprintf(&b, ", %s)", answeredPhrase(k))
-	var set []string
-	inf := c.Inferred
-	if k.Sender == analyze.Client && inf.ServerAliveInterval != nil {
-		set = append(set, fmt.Sprintf("ServerAliveInterval %d", *inf.ServerAliveInterval))
-		if inf.ServerAliveCountMax != nil {
-			set = append(set, fmt.Sprintf("ServerAliveCountMax %d", *inf.ServerAliveCountMax))
+	if !k.Message.ReplyExpected() {
+		fmt.Fprintf(&b, " (%d-byte %s, no reply by design)", k.ProbeBytes, messageText(k.Message))
+	} else {
+		fmt.Fprintf(&b, " (%d-byte probe", k.ProbeBytes)
+		if k.ReplyBytes > 0 {
+			fmt.Fprintf(&b, ", %d-byte reply", k.ReplyBytes)
 		}
+		fmt.Fprintf(&b, ", %s)", answeredPhrase(k))
 	}
-	if k.Sender == analyze.Server && inf.ClientAliveInterval != nil {
-		set = append(set, fmt.Sprintf("ClientAliveInterval %d", *inf.ClientAliveInterval))
-		if inf.ClientAliveCountMax != nil {
-			set = append(set, fmt.Sprintf("ClientAliveCountMax %d", *inf.ClientAliveCountMax))
+	var set []string
+	for _, s := range c.Inferred.Settings {
+		if s.Side == k.Sender {
+			v := fmt.Sprintf("%s %d", s.Name, s.Value)
+			if s.Probably {
+				v = "probably " + v
+			}
+			set = append(set, v)
 		}
 	}
 	if len(set) > 0 {

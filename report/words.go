@@ -113,20 +113,58 @@ func adviceText(r analyze.Recommendation) string {
 func settingLines(r analyze.Recommendation) []string {
 	out := []string{}
 	for _, s := range r.Settings {
-		out = append(out, s.Name+" "+strconv.Itoa(s.Value))
+		out = append(out, settingLine(s))
 	}
 	return out
 }
 
 // mechanismName names a keepalive mechanism by the setting behind it.
 func mechanismName(m analyze.Mechanism) string {
-	switch {
-	case m.TCP:
+	if m.TCP {
 		return "TCP keepalive (" + m.Sender.String() + ")"
-	case m.Sender == analyze.Client:
-		return "ServerAliveInterval"
 	}
-	return "ClientAliveInterval"
+	return m.Setting
+}
+
+// messageText words a keepalive message for a sentence.
+func messageText(m analyze.Message) string {
+	switch m {
+	case analyze.MsgGlobalRequest:
+		return "global request"
+	case analyze.MsgGlobalRequestNoReply:
+		return "global request with want_reply 0"
+	case analyze.MsgChannelRequest:
+		return "channel request"
+	case analyze.MsgIgnore:
+		return "SSH_MSG_IGNORE"
+	}
+	return "request"
+}
+
+// implText is "PuTTY 0.78", or "" when the banner was not captured.
+func implText(i analyze.Implementation) string {
+	if i.Version == "" {
+		return i.Name
+	}
+	return i.Name + " " + i.Version
+}
+
+// settingLine is one setting as it is written where it goes.
+func settingLine(s analyze.Setting) string {
+	v := strconv.Itoa(s.Value)
+	switch s.Implementation {
+	case analyze.ImplDropbear:
+		return s.Name + " " + v
+	case analyze.ImplParamiko:
+		return "transport.set_keepalive(" + v + ")"
+	case analyze.ImplAsyncSSH:
+		return "keepalive_interval=" + v
+	case analyze.ImplLibssh2:
+		return "libssh2_keepalive_config(session, 1, " + v + ")"
+	case analyze.ImplLibssh, analyze.ImplGo:
+		return "a keepalive request every " + v + " s"
+	}
+	return s.Name + " " + v
 }
 
 // labelText words a timeline label.

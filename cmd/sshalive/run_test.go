@@ -38,14 +38,17 @@ type manifest struct {
 		TCPPackets  int64              `json:"tcp_packets"`
 		Made        struct{ Port int } `json:"made"`
 		Connections []struct {
-			Client        string       `json:"client"`
-			Server        string       `json:"server"`
-			Packets       int          `json:"packets"`
-			Handshake     bool         `json:"handshake"`
-			Evidence      []string     `json:"evidence"`
-			SSHKeepalives []manifestKA `json:"ssh_keepalives"`
-			TCPKeepalives []manifestKA `json:"tcp_keepalives"`
-			End           struct {
+			Client          string       `json:"client"`
+			Server          string       `json:"server"`
+			Packets         int          `json:"packets"`
+			Handshake       bool         `json:"handshake"`
+			Evidence        []string     `json:"evidence"`
+			SSHKeepalives   []manifestKA `json:"ssh_keepalives"`
+			TCPKeepalives   []manifestKA `json:"tcp_keepalives"`
+			Implementations map[string]struct {
+				Name, Version, Banner string
+			} `json:"implementations"`
+			End struct {
 				How string `json:"how"`
 				By  string `json:"by"`
 			} `json:"end"`
@@ -56,9 +59,14 @@ type manifest struct {
 }
 
 type manifestKA struct {
-	Sender       string `json:"sender"`
-	Probes       int    `json:"probes"`
-	ProbesOnWire *int   `json:"probes_on_wire"`
+	Sender  string `json:"sender"`
+	Message string `json:"message"`
+	Setting *struct {
+		Name  string `json:"name"`
+		Value int    `json:"value"`
+	} `json:"setting"`
+	Probes       int  `json:"probes"`
+	ProbesOnWire *int `json:"probes_on_wire"`
 	onWireOnly   bool
 	Answered     int `json:"answered"`
 	ProbeBytes   int `json:"probe_bytes"`
@@ -182,6 +190,8 @@ func TestManifestTruth(t *testing.T) {
 				}
 				compareKA(t, "SSH", want.SSHKeepalives, got.SSHKeepalives, ambiguous(want.Evidence))
 				compareKA(t, "TCP", want.TCPKeepalives, got.TCPKeepalives, 0)
+				compareImpl(t, want.Implementations, got)
+				compareSettings(t, want.SSHKeepalives, got)
 				if got.End.How != want.End.How || got.End.By != want.End.By {
 					t.Errorf("end %s by %q, manifest %s by %q", got.End.How, got.End.By, want.End.How, want.End.By)
 				}
@@ -303,6 +313,52 @@ func compareKA(t *testing.T, layer string, want []manifestKA, got []report.JSONK
 				t.Errorf("%s from %s: no interval, manifest %.3f s", layer, w.Sender, w.Interval.Median)
 			} else if math.Abs(g.Interval.Median-w.Interval.Median) > 0.02*w.Interval.Median {
 				t.Errorf("%s from %s: interval %.3f s, manifest %.3f s (±2%%)", layer, w.Sender, g.Interval.Median, w.Interval.Median)
+			}
+		}
+	}
+}
+
+// compareImpl checks the implementations read off the banners against
+// those the lab ran (a version only where the banner carries one: Go's
+// says "SSH-2.0-Go").
+func compareImpl(t *testing.T, want map[string]struct{ Name, Version, Banner string }, got report.JSONConn) {
+	t.Helper()
+	for side, w := range want {
+		g := got.ClientImplementation
+		if side == "server" {
+			g = got.ServerImplementation
+		}
+		switch {
+		case g == nil:
+			t.Errorf("%s implementation not found, manifest %s %s", side, w.Name, w.Version)
+		case g.Name != w.Name || strings.Contains(w.Banner, w.Version) && g.Version != w.Version:
+			t.Errorf("%s implementation %s %s, manifest %s %s", side, g.Name, g.Version, w.Name, w.Version)
+		}
+	}
+}
+
+// compareSettings checks that the setting the lab configured for each
+// sender's keepalives is the one inferred, by the implementation's name for
+// it, and that the message is the one the endpoint logged (where the sizes
+// can tell: not under compression).
+func compareSettings(t *testing.T, want []manifestKA, got report.JSONConn) {
+	t.Helper()
+	for _, w := range want {
+		if w.Setting != nil {
+			found := false
+			for _, s := range got.Inferred.Settings {
+				found = found || s.Side == w.Sender && s.Name == w.Setting.Name && s.Value == w.Setting.Value
+			}
+			if !found {
+				t.Errorf("setting %s %d of the %s not inferred: %+v", w.Setting.Name, w.Setting.Value, w.Sender, got.Inferred.Settings)
+			}
+		}
+		for _, g := range got.SSHKeepalives {
+			// "unknown" where the sizes of two messages coincide (aes-ctr +
+			// hmac-sha2-256: global and channel request are both 80 bytes)
+			unsure := g.Message == "unknown" && g.Kind == "ssh"
+			if w.Message != "" && g.Sender == w.Sender && g.Detection == "handshake" && g.Message != w.Message && !unsure {
+				t.Errorf("%s keepalive message %s, manifest %s", w.Sender, g.Message, w.Message)
 			}
 		}
 	}
