@@ -27,6 +27,7 @@ type sshCand struct {
 	retrans   int    // TCP retransmissions of it: the path did not deliver it
 	reply     bool   // it answered a kept candidate of the peer: not data
 	crowded   bool   // its sender sent more within loneGap, before any reply
+	afterPeer bool   // sent within replyWindow of the peer's data: an answer, not a timer's
 }
 
 // quiet reports whether c followed a silence its sender's keepalive timer
@@ -110,6 +111,12 @@ const (
 	// paddingGap: AsyncSSH sends an empty SSH_MSG_IGNORE in a segment of
 	// its own just before each packet (0.2–1.4 ms on the wire).
 	paddingGap = 5 * time.Millisecond
+	// zlibOverhead bounds what deflate adds to a message it cannot shrink
+	// (the first copy of a keepalive: block header and sync flush). A
+	// compressed candidate may also carry one small message beside it.
+	zlibOverhead = 10
+	// closeAnswer: a message this soon after the peer's data answers it.
+	closeAnswer = 50 * time.Millisecond
 )
 
 // onData tracks SSH probe candidates: a small segment after the peer's
@@ -170,8 +177,9 @@ func (f *flow) candidate(x tcpFact, ev int32, isReply bool) sshCand {
 	case f.tcp.synSeen:
 		idle = at.Sub(f.tcp.first)
 	}
-	return sshCand{at: at, size: x.newBytes, idle: timerIdle(f.ssh.impl[d], idle, x.sentIdle),
-		probeEv: ev, replyEv: -1, seq: x.seq, reply: isReply}
+	return sshCand{at: at, size: x.newBytes, idle: f.ssh.timer[d].idle(idle, x.sentIdle),
+		probeEv: ev, replyEv: -1, seq: x.seq, reply: isReply,
+		afterPeer: idle != unknownIdle && idle <= closeAnswer}
 }
 
 // busy files data d sent while its earlier request awaited a reply: a
@@ -191,24 +199,6 @@ func (f *flow) busy(d Role, x tcpFact, ev int32, isReply bool) {
 func (f *flow) padding(d Role, n int, gap time.Duration) bool {
 	sp := f.ssh.specs[d]
 	return f.ssh.impl[d] == ImplAsyncSSH && gap <= paddingGap && sp.sized && n <= sp.WireSize(payloadIgnore)
-}
-
-// timerIdle is the silence a keepalive timer of impl measures before a
-// probe: since the last data received (OpenSSH, AsyncSSH, and anything
-// unknown), since the last data sent (paramiko), the longer of the two
-// (Dropbear: it fires when nothing was sent or nothing received; the
-// fixed schedules of PuTTY and of programs' own tickers are judged by
-// their spacing instead).
-func timerIdle(impl string, recv, sent time.Duration) time.Duration {
-	switch impl {
-	case ImplParamiko:
-		if sent != unknownIdle {
-			return sent
-		}
-	case ImplDropbear, ImplPuTTY, ImplGo, ImplLibssh, ImplLibssh2:
-		return max(recv, sent)
-	}
-	return recv
 }
 
 // settle files a candidate that has met its reply (or the next data): kept
@@ -250,15 +240,31 @@ func (f *flow) addCand(d Role, c sshCand) bool {
 			return false
 		}
 	case f.ssh.compressedKnown():
-		// sizes are learned: any small answered message after a silence,
-		// or one TCP had to retransmit
-		if !c.answered && c.retrans == 0 || c.idle != unknownIdle && c.idle < minIdle {
+		// sizes are learned: a message no larger than a keepalive with
+		// deflate's overhead, answered after a silence or retransmitted
+		sp := f.ssh.specs[d]
+		if c.size > sp.WireSize(payloadChannelKeepalive+zlibOverhead)+sp.WireSize(payloadChannelFailure) ||
+			!c.answered && c.retrans == 0 || c.idle != unknownIdle && c.idle < minIdle {
 			return false
 		}
 	case !probeSizes[c.size]:
 		return false
 	}
 	f.cands.list[d] = append(f.cands.list[d], c)
+	if f.ssh.exactKnown() && f.besideData(d, c) {
+		f.noteData(d, c.at) // the keystroke that left with the probe
+	}
+	return true
+}
+
+// besideData reports whether c, kept with exact sizes, is larger than any
+// of d's keepalives: other data shares its segment.
+func (f *flow) besideData(d Role, c sshCand) bool {
+	for _, sh := range f.ssh.shapes[d] {
+		if c.size <= sh.probe {
+			return false
+		}
+	}
 	return true
 }
 

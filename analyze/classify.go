@@ -43,11 +43,11 @@ func (f *flow) sshKeepalives(d Role) []Keepalives {
 	case f.ssh.exactKnown():
 		sh := f.ssh.shapes[d]
 		acc, answered = byHandshake(cands, sh, f.ssh.specs[d.Peer()], fixedSchedule(f.ssh.impl[d]))
-		acc = append(acc, byClockwork(cands, sh, f.ssh.specs[d], f.ssh.impl[d] == ImplLibssh2)...)
+		acc = append(acc, byClockwork(cands, sh, f.ssh.specs[d], f.ssh.impl[d])...)
 		slices.SortStableFunc(acc, func(a, b accepted) int { return a.at.Compare(b.at) })
 	case f.ssh.compressedKnown():
 		mode = modeCompressed
-		acc, answered = byCompression(cands, f.ssh.shapes[d])
+		acc, answered = byCompression(cands, f.ssh.shapes[d], f.ssh.specs[d.Peer()].WireSize(payloadChannelData1))
 	default:
 		mode = modePattern
 		acc, answered = byPattern(cands)

@@ -123,61 +123,6 @@ func TestRefineIdle(t *testing.T) {
 	}
 }
 
-func TestRiskAndRecommend(t *testing.T) {
-	sec := func(s int) time.Duration { return time.Duration(s) * time.Second }
-	ids := func(ms []Middlebox) (out []string) {
-		for _, m := range ms {
-			out = append(out, m.ID)
-		}
-		return out
-	}
-	// keepalives every 20 s: nothing drops it, nothing to change
-	c := Conn{LongestIdle: sec(20), SSH: []Keepalives{{Sender: Client, Interval: Stats{N: 3, Median: sec(20)}}}, End: End{Cause: CauseOpen}}
-	c.Risk = risk(&c)
-	if c.Risk.EffectiveKeepalive != sec(20) || len(c.Risk.DroppedBy) != 0 || c.Risk.EffectiveBy != (Mechanism{Sender: Client, Setting: "ServerAliveInterval"}) {
-		t.Errorf("risk %+v", c.Risk)
-	}
-	if r := recommend(&c, false); len(r) != 0 {
-		t.Errorf("recommendations %+v, want none", r)
-	}
-	// ClientAlive every 300 s: Azure and AWS drop it
-	c = Conn{LongestIdle: sec(300), SSH: []Keepalives{{Sender: Server, Interval: Stats{N: 3, Median: sec(300)}}}, End: End{Cause: CauseOpen}}
-	c.Risk = risk(&c)
-	if got := ids(c.Risk.DroppedBy); len(got) != 1 || got[0] != "azure" {
-		t.Errorf("dropped by %v, want [azure]", got)
-	}
-	// no keepalive at all: every middlebox; the lines, never reversed
-	c = Conn{LongestIdle: sec(8), End: End{Cause: CauseUserExit}}
-	c.Risk = risk(&c)
-	if !c.Risk.NoKeepalive || len(c.Risk.DroppedBy) != len(Middleboxes()) {
-		t.Errorf("risk %+v", c.Risk)
-	}
-	rs := recommend(&c, true)
-	if len(rs) != 2 || rs[0].File != "~/.ssh/config" || rs[0].Settings[0].Name != "ServerAliveInterval" || rs[0].Settings[0].Value != 60 || rs[0].DeadPeerAfter != sec(240) ||
-		rs[1].File != "sshd_config" || rs[1].Settings[0].Name != "ClientAliveInterval" || rs[1].Settings[0].Value != 30 || rs[1].DeadPeerAfter != sec(240) {
-		t.Errorf("recommendations %+v", rs)
-	}
-	for _, r := range rs {
-		for _, l := range r.Settings {
-			if r.File == "sshd_config" && l.Name[:6] == "Server" || r.File == "~/.ssh/config" && l.Name[:6] == "Client" {
-				t.Errorf("reversed option %q in %s", l.Name, r.File)
-			}
-		}
-	}
-	// an idle drop between 3.1 and 9.1 s: probes under the survived silence
-	c = Conn{LongestIdle: sec(9), End: End{Cause: CauseIdleDrop, SurvivedIdle: 3100 * time.Millisecond, FatalIdle: 9100 * time.Millisecond}}
-	c.Risk = risk(&c)
-	if rs := recommend(&c, false); len(rs) != 2 || rs[0].Settings[0].Name != "ServerAliveInterval" || rs[0].Settings[0].Value != 1 {
-		t.Errorf("recommendations %+v", rs)
-	}
-	// idle logout: keepalives cannot help; a note, no lines
-	c = Conn{LongestIdle: sec(20), SSH: []Keepalives{{Sender: Client, Interval: Stats{N: 3, Median: sec(20)}}}, End: End{Cause: CauseIdleLogout}}
-	c.Risk = risk(&c)
-	if rs := recommend(&c, false); len(rs) != 1 || rs[0].File != "" || len(rs[0].Settings) != 0 {
-		t.Errorf("recommendations %+v", rs)
-	}
-}
-
 // The Activity sketch keeps its size: its buckets widen as time goes on.
 func TestActivity(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

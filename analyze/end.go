@@ -119,4 +119,5 @@ const (
 	EvCloses                                      // Who closes (How)
 	EvDataAfter                                   // Who sends data after Idle
 	EvResetNoSign                                 // Who resets the connection without a sign of why
+	EvLastData                                    // the last data either way before a silence
 )

@@ -9,22 +9,30 @@ import (
 
 // Keepalives without a reply by design (PuTTY's SSH_MSG_IGNORE, paramiko's
 // and libssh2's global request with want_reply 0) have no answer to
-// confirm them. They count only on three pieces of evidence together: the
-// sender's banner names an implementation that sends them (shapesFor lists
-// the message only then), the size is exactly the message's under the
-// negotiated cipher, and at least minClockwork of them keep one period.
-// Periodic application data from such a client (a script writing a line
-// every few seconds) can still pass: the README says so.
+// confirm them. They count on evidence taken together: the sender's banner
+// names an implementation that sends them (shapesFor lists the message only
+// then), and the size is exactly the message's under the negotiated cipher.
+// When a keystroke (one-byte CHANNEL_DATA) has the same size, at least
+// minClockwork of them must also keep one period; when it does not, the
+// size is evidence enough (PuTTY's IGNOREs go out at its next wake-up, so
+// while typing they share segments with keystrokes and keep no schedule on
+// the wire), but not for the messages of that size that answer the peer's
+// close (CHANNEL_EOF and CLOSE have an empty IGNORE's size). Periodic
+// application data from such a client (a script writing a line every few
+// seconds) can still pass: the README says so.
 
 // minClockwork is the least number of probes that make a schedule.
 const minClockwork = 3
 
 // byClockwork accepts d's no-reply keepalives: the candidates of a no-reply
 // shape's size (alone, or sharing a segment with keystrokes) that lie on a
-// clockwork schedule. With earlyFirst (libssh2, whose first keepalive goes
-// out at the program's first call, right after authentication) one member
-// less than a period before the schedule's start counts too.
-func byClockwork(cands []sshCand, sh []keepaliveShape, send CipherSpec, earlyFirst bool) []accepted {
+// clockwork schedule. libssh2's first keepalive goes out at the program's
+// first call, right after authentication, so one member less than a period
+// before its schedule's start counts too; paramiko's timer restarts on its
+// own sends, so only members after a silence of its own are on its
+// schedule.
+func byClockwork(cands []sshCand, sh []keepaliveShape, send CipherSpec, impl string) []accepted {
+	earlyFirst, quietOnly := impl == ImplLibssh2, impl == ImplParamiko
 	var out []accepted
 	for _, s := range sh {
 		if s.reply != 0 {
@@ -32,14 +40,34 @@ func byClockwork(cands []sshCand, sh []keepaliveShape, send CipherSpec, earlyFir
 		}
 		var members []sshCand
 		for _, c := range cands {
-			if (c.size == s.probe || besideKeystrokes(c.size, s.probe, send)) && !answeredAsRequest(c, sh) {
+			if (c.size == s.probe || besideKeystrokes(c.size, s.probe, send)) && !answeredAsRequest(c, sh) && (c.quiet() || !quietOnly) {
 				members = append(members, c)
 			}
 		}
-		for _, c := range clockwork(members, earlyFirst) {
+		chosen := clockwork(members, earlyFirst)
+		if s.probe != send.WireSize(payloadChannelData1) {
+			chosen = notClosing(members)
+		}
+		for _, c := range chosen {
 			c.size, c.answered, c.replySize, c.latency, c.replyEv = s.probe, false, 0, 0, -1
 			out = append(out, accepted{c, kindOfMsg(s.msg), s.msg})
 		}
+	}
+	return out
+}
+
+// notClosing drops the members that answer the peer's data right away
+// (CHANNEL_EOF and CLOSE after the peer's exit-status), when at least two
+// remain.
+func notClosing(members []sshCand) []sshCand {
+	var out []sshCand
+	for _, c := range members {
+		if !c.afterPeer {
+			out = append(out, c)
+		}
+	}
+	if len(out) < 2 {
+		return nil
 	}
 	return out
 }
@@ -61,42 +89,26 @@ func clockTolerance(period time.Duration) time.Duration {
 }
 
 // clockwork returns the longest run of members (in time order) spaced one
-// period apart, if it has at least minClockwork members; the period is the
-// spacing that most consecutive members share.
+// period apart, if it has at least minClockwork members. The period is the
+// candidate spacing that gives the longest run (the shorter on a tie): the
+// spacings between a member and its next few, at least minIdle, that recur.
+// With earlyFirst one member less than a period before the run's start is
+// taken too.
 func clockwork(members []sshCand, earlyFirst bool) []sshCand {
 	if len(members) < minClockwork {
 		return nil
 	}
-	p := period(members)
-	if p == 0 {
-		return nil
-	}
-	tol := clockTolerance(p)
-	used := make([]bool, len(members))
 	var best []int
-	for i := range members {
-		if used[i] {
-			continue
-		}
-		chain := []int{i}
-		for last := i; ; {
-			want := members[last].at.Add(p)
-			j := sort.Search(len(members), func(k int) bool { return !members[k].at.Before(want.Add(-tol)) })
-			if j >= len(members) || j <= last || members[j].at.Sub(want) > tol {
-				break
-			}
-			chain = append(chain, j)
-			used[j] = true
-			last = j
-		}
-		if len(chain) > len(best) {
-			best = chain
+	var bestP time.Duration
+	for _, p := range periods(members) {
+		if run := longestRun(members, p); len(run) > len(best) || len(run) == len(best) && p < bestP {
+			best, bestP = run, p
 		}
 	}
 	if len(best) < minClockwork {
 		return nil
 	}
-	if i := best[0] - 1; earlyFirst && i >= 0 && members[best[0]].at.Sub(members[i].at) < p {
+	if i := best[0] - 1; earlyFirst && i >= 0 && members[best[0]].at.Sub(members[i].at) < bestP {
 		best = append([]int{i}, best...)
 	}
 	out := make([]sshCand, 0, len(best))
@@ -106,39 +118,92 @@ func clockwork(members []sshCand, earlyFirst bool) []sshCand {
 	return out
 }
 
-// period is the spacing (at least minIdle) that most consecutive members
-// share within clockTolerance, the shorter on a tie; 0 when no spacing
-// recurs.
-func period(members []sshCand) time.Duration {
-	var gaps []time.Duration
-	for i := 1; i < len(members); i++ {
-		if g := members[i].at.Sub(members[i-1].at); g >= minIdle {
-			gaps = append(gaps, g)
+// longestRun is the longest chain of members spaced p apart (indexes).
+func longestRun(members []sshCand, p time.Duration) []int {
+	tol := clockTolerance(p)
+	used := make([]bool, len(members))
+	var best []int
+	for i := range members {
+		if used[i] {
+			continue
 		}
-	}
-	slices.Sort(gaps)
-	best, bestN := time.Duration(0), 1
-	for _, g := range gaps {
-		n := 0
-		for _, h := range gaps {
-			if (h - g).Abs() <= clockTolerance(g) {
-				n++
+		run := []int{i}
+		for last := i; ; {
+			want := members[last].at.Add(p)
+			j := sort.Search(len(members), func(k int) bool { return !members[k].at.Before(want.Add(-tol)) })
+			if j >= len(members) || j <= last || members[j].at.Sub(want) > tol {
+				break
 			}
+			run = append(run, j)
+			used[j] = true
+			last = j
 		}
-		if n > bestN {
-			best, bestN = g, n
+		if len(run) > len(best) {
+			best = run
 		}
 	}
 	return best
 }
 
-// byCompression accepts, under compression, the probes whose size the
+// periods are the candidate schedule periods: spacings (at least minIdle)
+// between a member and its next few that another member pair repeats, the
+// maxPeriods best supported. At most periodSample members are looked at,
+// so the cost stays bounded whatever the capture.
+func periods(members []sshCand) []time.Duration {
+	ms := members[:min(len(members), periodSample)]
+	type cand struct {
+		g time.Duration
+		n int
+	}
+	var cs []cand
+	for i := range ms {
+		for j := i + 1; j < len(ms) && j <= i+4; j++ {
+			g := ms[j].at.Sub(ms[i].at)
+			if g < minIdle || slices.ContainsFunc(cs, func(c cand) bool { return (c.g - g).Abs() <= clockTolerance(g)/4 }) {
+				continue
+			}
+			if n := support(ms, g); n >= 2 {
+				cs = append(cs, cand{g, n})
+			}
+		}
+	}
+	slices.SortStableFunc(cs, func(a, b cand) int { return b.n - a.n })
+	out := make([]time.Duration, 0, maxPeriods)
+	for _, c := range cs[:min(len(cs), maxPeriods)] {
+		out = append(out, c.g)
+	}
+	return out
+}
+
+// periodSample bounds the members periods looks at; maxPeriods the
+// candidate periods clockwork tries.
+const (
+	periodSample = 256
+	maxPeriods   = 16
+)
+
+// support counts the members that another member follows g later.
+func support(ms []sshCand, g time.Duration) int {
+	tol := clockTolerance(g)
+	n := 0
+	for i := range ms {
+		want := ms[i].at.Add(g)
+		j := sort.Search(len(ms), func(k int) bool { return !ms[k].at.Before(want.Add(-tol)) })
+		if j < len(ms) && ms[j].at.Sub(want) <= tol {
+			n++
+		}
+	}
+	return n
+}
+
+// byCompression accepts, under compression (keystroke is the size of an
+// uncompressed one-byte CHANNEL_DATA, larger than any compressed reply), the probes whose size the
 // sender's quiet, answered candidates agree on: the most common such size
 // (at least two of them) — the repeated keepalive compresses to a stable
 // size — with the first probe of the run, which compresses worse (no
 // earlier copy in the window), counted with them. Their silences must
 // agree too: most of them give the same whole-second timer.
-func byCompression(cands []sshCand, sh []keepaliveShape) ([]accepted, map[int]bool) {
+func byCompression(cands []sshCand, sh []keepaliveShape, keystroke int) ([]accepted, map[int]bool) {
 	count := map[int]int{}
 	for _, c := range cands {
 		if c.answered {
@@ -155,18 +220,35 @@ func byCompression(cands []sshCand, sh []keepaliveShape) ([]accepted, map[int]bo
 		return nil, nil
 	}
 	msg := onlyRequest(sh)
+	reply := smallestReply(cands, size)
 	var acc []accepted
 	for i, c := range cands {
 		switch {
 		case c.size == size && (c.answered || c.retrans > 0):
 		case c.answered && c.size > size && firstOfRun(cands, i, size):
 			c.size = size // counted with the probes it is one of
+		case c.answered && c.size > size && c.replySize == reply && reply < keystroke:
+			// coalesced with a small message (dbclient's CLOSE), answered by
+			// a reply smaller than any keystroke echo could be
+			c.size = size
 		default:
 			continue
 		}
 		acc = append(acc, accepted{c, kindOfMsg(msg), msg})
 	}
 	return acc, map[int]bool{size: true}
+}
+
+// smallestReply is the smallest reply size of the answered candidates of
+// size.
+func smallestReply(cands []sshCand, size int) int {
+	r := 0
+	for _, c := range cands {
+		if c.answered && c.size == size && (r == 0 || c.replySize < r) {
+			r = c.replySize
+		}
+	}
+	return r
 }
 
 // steadyTimer reports whether most answered candidates of size came after

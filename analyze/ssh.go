@@ -1,5 +1,7 @@
 package analyze
 
+import "time"
+
 // The SSH stage. Per connection it reads each direction's clear-text
 // prologue (banner, KEXINIT, up to NEWKEYS) from the TCP stage's payload,
 // negotiates the ciphers once both KEXINITs are in, and from then on knows
@@ -14,6 +16,7 @@ type sshConn struct {
 	shapes    [2][]keepaliveShape // per sender, once specs are sized
 	impl      [2]string           // per end, once its banner is in (Implementation.Name)
 	implDone  [2]bool
+	timer     [2]timerView // per end: the silence its keepalive timer measures
 }
 
 // syn starts d's handshake at the byte after its SYN.
@@ -26,6 +29,7 @@ func (s *sshConn) segment(d Role, seg *Segment) {
 		s.hs[d].feed(seg.Seq, seg.Payload, seg.PayloadLen, len(seg.Payload) == seg.PayloadLen)
 		if !s.implDone[d] && s.hs[d].banner.Proto != "" {
 			s.impl[d], s.implDone[d] = s.hs[d].banner.Implementation().Name, true
+			s.timer[d] = timerOf(s.hs[d].banner, d)
 		}
 	}
 }
@@ -99,4 +103,44 @@ func (s *sshConn) swap() {
 	s.hs[0], s.hs[1] = s.hs[1], s.hs[0]
 	s.impl[0], s.impl[1] = s.impl[1], s.impl[0]
 	s.implDone[0], s.implDone[1] = s.implDone[1], s.implDone[0]
+	s.timer[0], s.timer[1] = s.timer[1], s.timer[0]
+}
+
+// timerView is the silence a keepalive timer measures before it fires.
+type timerView uint8
+
+const (
+	sinceReceived timerView = iota // OpenSSH's ssh, AsyncSSH, unknown software
+	sinceSent                      // paramiko: reset only by its own sends
+	sinceEither                    // Dropbear (nothing sent or nothing received); tickers
+	sinceAny                       // sshd ≥ 9.2: ppoll timed out, no event either way
+)
+
+// timerOf is the timer view of the software a banner names, at side d.
+func timerOf(b Banner, d Role) timerView {
+	switch b.Implementation().Name {
+	case ImplParamiko:
+		return sinceSent
+	case ImplDropbear, ImplPuTTY, ImplGo, ImplLibssh, ImplLibssh2:
+		return sinceEither
+	case ImplOpenSSH:
+		if major, minor, _ := b.OpenSSHVersion(); d == Server && (major > 9 || major == 9 && minor >= 2) {
+			return sinceAny
+		}
+	}
+	return sinceReceived
+}
+
+// idle is the silence before a probe in this view, from the silences since
+// the last data received and sent (unknownIdle: none in the capture).
+func (v timerView) idle(recv, sent time.Duration) time.Duration {
+	switch {
+	case v == sinceSent && sent != unknownIdle:
+		return sent
+	case v == sinceEither:
+		return max(recv, sent)
+	case v == sinceAny && sent != unknownIdle && recv != unknownIdle:
+		return min(recv, sent)
+	}
+	return recv
 }

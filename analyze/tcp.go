@@ -82,7 +82,9 @@ type tcpConn struct {
 	packets     int
 	synSeen     bool
 	longestIdle time.Duration
-	end         End // How, By, At of the first FIN or RST
+	end         End       // How, By, At of the first FIN or RST
+	quietEnd    time.Time // the last new data either way before the first FIN or RST (zero: none)
+	bareEnd     bool      // the first FIN or RST carried no data
 
 	dir       [2]dirState
 	out       [2]outstanding // per sender: data the peer has not acknowledged
@@ -106,6 +108,12 @@ func (t *tcpConn) observe(seg *Segment, d Role) tcpFact {
 	}
 	if fl&(FlagFIN|FlagRST) != 0 && t.end.How == "" {
 		t.end = End{How: "fin", By: d, At: x.at}
+		t.bareEnd = seg.PayloadLen == 0
+		for _, o := range t.dir {
+			if o.dataSeen && o.lastData.After(t.quietEnd) {
+				t.quietEnd = o.lastData
+			}
+		}
 		if fl.Has(FlagRST) {
 			t.end.How = "rst"
 		}

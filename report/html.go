@@ -111,106 +111,155 @@ func htmlConnOf(n int, c analyze.Conn) htmlConn {
 	for _, k := range c.TCP {
 		h.Rows = append(h.Rows, kaRow("TCP", k))
 	}
-	h.Facts = append(h.Facts,
-		[2]string{"first – last packet", c.FirstSeen.UTC().Format("2006-01-02 15:04:05.000") + " – " + c.LastSeen.UTC().Format("15:04:05.000")},
-		[2]string{"packets", strconv.Itoa(c.Packets)},
-		[2]string{"end", fmt.Sprintf("%s (%s)", c.End.Cause, c.End.How)},
-		[2]string{"longest silence", seconds(c.Risk.LongestIdle) + " s"})
-	if c.Risk.EffectiveKeepalive > 0 {
-		h.Facts = append(h.Facts, [2]string{"effective keepalive", fmt.Sprintf("%s s (%s)", seconds(c.Risk.EffectiveKeepalive), mechanismName(c.Risk.EffectiveBy))})
-	} else {
-		h.Facts = append(h.Facts, [2]string{"effective keepalive", "none seen"})
-	}
-	dropped := "none"
-	if len(c.Risk.DroppedBy) > 0 {
-		dropped = boxList(c.Risk.DroppedBy)
-	}
-	h.Facts = append(h.Facts, [2]string{"dropped by", dropped})
-
-	t0 := c.FirstSeen
-	t1 := c.LastSeen
-	if c.End.How != "open" && c.End.At.After(t1) {
-		t1 = c.End.At
-	}
-	span := t1.Sub(t0)
-	if span <= 0 {
-		span = time.Second
-	}
-	x := func(t time.Time) float64 {
-		return svgLeft + float64(t.Sub(t0))/float64(span)*plotWidth
-	}
-	lane := func(r analyze.Role) float64 {
-		if r == analyze.Client {
-			return laneC
-		}
-		return laneS
-	}
-	// packets, or buckets
+	h.Facts = htmlFacts(c)
+	pl := newPlot(c)
 	var gaps []htmlRect
-	minGap := max(time.Second, span/20)
 	if len(c.Events) > 0 {
-		prev := c.Events[0].At
-		for _, e := range c.Events {
-			if g := e.At.Sub(prev); g >= minGap {
-				gaps = append(gaps, htmlRect{X: x(prev), W: x(e.At) - x(prev), Title: fmt.Sprintf("silence %s s", seconds(g))})
-			}
-			prev = e.At
-			if m, ok := markOf(e); ok {
-				m.X, m.Y = x(e.At), lane(e.From)
-				m.Title = fmt.Sprintf("%s %s %s, %d B", e.At.UTC().Format("15:04:05.000000"), e.From, m.Title, e.PayloadLen)
-				h.Marks = append(h.Marks, m)
-			}
-		}
+		h.Marks, gaps = pl.eventMarks(c)
 		if c.EventsDropped > 0 {
 			h.Note = fmt.Sprintf("%d packets in the middle of this connection are not drawn (the first and last %d are)", c.EventsDropped, len(c.Events)/2)
 		}
 	} else {
 		h.Note = fmt.Sprintf("drawn from %s s buckets (no packet timeline recorded)", seconds(c.Activity.Width))
-		a := c.Activity
-		for i := 0; i < a.Buckets(c.LastSeen); i++ {
-			at := a.Start.Add(time.Duration(i)*a.Width + a.Width/2)
-			for _, r := range []analyze.Role{analyze.Client, analyze.Server} {
-				m := a.Marks[i]
-				var mk htmlMark
-				switch {
-				case m&(analyze.MarkProbe<<r) != 0 && m&analyze.MarkUnanswered != 0:
-					mk = htmlMark{Class: "mark probe unanswered", Shape: "circle", Title: "SSH keepalive probe (unanswered)"}
-				case m&(analyze.MarkProbe<<r) != 0:
-					mk = htmlMark{Class: "mark probe", Shape: "circle", Title: "SSH keepalive probe"}
-				case m&(analyze.MarkTCPProbe<<r) != 0:
-					mk = htmlMark{Class: "mark tcpka", Shape: "tri", Title: "TCP keepalive"}
-				case m&(analyze.MarkData<<r) != 0:
-					mk = htmlMark{Class: "mark data", Shape: "tick", Title: "data"}
-				default:
-					continue
-				}
-				mk.X, mk.Y = x(at), lane(r)
-				h.Marks = append(h.Marks, mk)
-			}
-		}
+		h.Marks = pl.bucketMarks(c)
 	}
 	sort.SliceStable(gaps, func(i, j int) bool { return gaps[i].W > gaps[j].W })
 	h.Idle = gaps[:min(len(gaps), maxIdle)]
-
-	// the end, and what the diagnosis rests on
-	if c.End.How != "open" {
-		h.Lines = append(h.Lines, htmlLine{X: x(c.End.At), Class: "end", Label: c.End.Cause.String(), Title: closed(c), Anchor: "end"})
-	} else {
-		h.Lines = append(h.Lines, htmlLine{X: x(t1), Class: "end open", Label: c.End.Cause.String(), Title: "the capture ended with the connection open", Anchor: "end"})
+	h.Lines = append(pl.endLines(c), pl.thresholdLines(c, gaps)...)
+	// time axis
+	step := niceStep(pl.span)
+	for t := time.Duration(0); t <= pl.span && len(h.Ticks) < 20; t += step {
+		h.Ticks = append(h.Ticks, htmlLine{X: pl.x(pl.t0.Add(t)), Label: "+" + strconv.FormatFloat(t.Seconds(), 'f', -1, 64) + " s"})
 	}
-	for _, e := range c.End.Evidence {
-		if !e.At.IsZero() && !e.At.Before(t0) && !e.At.After(t1) {
-			h.Lines = append(h.Lines, htmlLine{X: x(e.At), Class: "evidence", Title: e.At.UTC().Format("15:04:05.000") + " " + evidenceText(e)})
+	h.Scale, h.ScaleBar, h.Effective = riskScale(c)
+	return h
+}
+
+// htmlFacts are the rows of a connection's summary table below its keepalives.
+func htmlFacts(c analyze.Conn) [][2]string {
+	facts := [][2]string{
+		{"first – last packet", c.FirstSeen.UTC().Format("2006-01-02 15:04:05.000") + " – " + c.LastSeen.UTC().Format("15:04:05.000")},
+		{"packets", strconv.Itoa(c.Packets)},
+		{"end", fmt.Sprintf("%s (%s)", c.End.Cause, c.End.How)},
+		{"longest silence", seconds(c.Risk.LongestIdle) + " s"}}
+	if c.Risk.EffectiveKeepalive > 0 {
+		facts = append(facts, [2]string{"effective keepalive", fmt.Sprintf("%s s (%s)", seconds(c.Risk.EffectiveKeepalive), mechanismName(c.Risk.EffectiveBy))})
+	} else {
+		facts = append(facts, [2]string{"effective keepalive", "none seen"})
+	}
+	dropped := "none"
+	if len(c.Risk.DroppedBy) > 0 {
+		dropped = boxList(c.Risk.DroppedBy)
+	}
+	return append(facts, [2]string{"dropped by", dropped})
+}
+
+// plot maps a connection's time span onto the timeline's width.
+type plot struct {
+	t0, t1 time.Time
+	span   time.Duration
+}
+
+func newPlot(c analyze.Conn) plot {
+	p := plot{t0: c.FirstSeen, t1: c.LastSeen}
+	if c.End.How != "open" && c.End.At.After(p.t1) {
+		p.t1 = c.End.At
+	}
+	if p.span = p.t1.Sub(p.t0); p.span <= 0 {
+		p.span = time.Second
+	}
+	return p
+}
+
+func (p plot) x(t time.Time) float64 {
+	return svgLeft + float64(t.Sub(p.t0))/float64(p.span)*plotWidth
+}
+
+func lane(r analyze.Role) float64 {
+	if r == analyze.Client {
+		return laneC
+	}
+	return laneS
+}
+
+// eventMarks draws the packets of the timeline and finds the silences.
+func (p plot) eventMarks(c analyze.Conn) ([]htmlMark, []htmlRect) {
+	var marks []htmlMark
+	var gaps []htmlRect
+	minGap := max(time.Second, p.span/20)
+	prev := c.Events[0].At
+	for _, e := range c.Events {
+		if g := e.At.Sub(prev); g >= minGap {
+			gaps = append(gaps, htmlRect{X: p.x(prev), W: p.x(e.At) - p.x(prev), Title: fmt.Sprintf("silence %s s", seconds(g))})
+		}
+		prev = e.At
+		if m, ok := markOf(e); ok {
+			m.X, m.Y = p.x(e.At), lane(e.From)
+			m.Title = fmt.Sprintf("%s %s %s, %d B", e.At.UTC().Format("15:04:05.000000"), e.From, m.Title, e.PayloadLen)
+			marks = append(marks, m)
 		}
 	}
-	// idle thresholds: after the start of the longest silence, where each
-	// middlebox would have dropped the connection; the idle-drop bracket
+	return marks, gaps
+}
+
+// bucketMarks draws the Activity sketch when no packet timeline was kept.
+func (p plot) bucketMarks(c analyze.Conn) []htmlMark {
+	var marks []htmlMark
+	a := c.Activity
+	for i := 0; i < a.Buckets(c.LastSeen); i++ {
+		at := a.Start.Add(time.Duration(i)*a.Width + a.Width/2)
+		for _, r := range []analyze.Role{analyze.Client, analyze.Server} {
+			if mk, ok := bucketMark(a.Marks[i], r); ok {
+				mk.X, mk.Y = p.x(at), lane(r)
+				marks = append(marks, mk)
+			}
+		}
+	}
+	return marks
+}
+
+// bucketMark is how one bucket of r's lane is drawn.
+func bucketMark(m analyze.Mark, r analyze.Role) (htmlMark, bool) {
+	switch {
+	case m&(analyze.MarkProbe<<r) != 0 && m&analyze.MarkUnanswered != 0:
+		return htmlMark{Class: "mark probe unanswered", Shape: "circle", Title: "SSH keepalive probe (unanswered)"}, true
+	case m&(analyze.MarkProbe<<r) != 0:
+		return htmlMark{Class: "mark probe", Shape: "circle", Title: "SSH keepalive probe"}, true
+	case m&(analyze.MarkTCPProbe<<r) != 0:
+		return htmlMark{Class: "mark tcpka", Shape: "tri", Title: "TCP keepalive"}, true
+	case m&(analyze.MarkData<<r) != 0:
+		return htmlMark{Class: "mark data", Shape: "tick", Title: "data"}, true
+	}
+	return htmlMark{}, false
+}
+
+// endLines mark the end and what the diagnosis rests on.
+func (p plot) endLines(c analyze.Conn) []htmlLine {
+	var lines []htmlLine
+	if c.End.How != "open" {
+		lines = append(lines, htmlLine{X: p.x(c.End.At), Class: "end", Label: c.End.Cause.String(), Title: closed(c), Anchor: "end"})
+	} else {
+		lines = append(lines, htmlLine{X: p.x(p.t1), Class: "end open", Label: c.End.Cause.String(), Title: "the capture ended with the connection open", Anchor: "end"})
+	}
+	for _, e := range c.End.Evidence {
+		if !e.At.IsZero() && !e.At.Before(p.t0) && !e.At.After(p.t1) {
+			lines = append(lines, htmlLine{X: p.x(e.At), Class: "evidence", Title: e.At.UTC().Format("15:04:05.000") + " " + evidenceText(e)})
+		}
+	}
+	return lines
+}
+
+// thresholdLines mark where each middlebox's idle timeout falls after the
+// start of the longest silence (gaps, longest first), and an idle drop's
+// bracket.
+func (p plot) thresholdLines(c analyze.Conn, gaps []htmlRect) []htmlLine {
+	var lines []htmlLine
 	if len(gaps) > 0 {
 		g := gaps[0]
-		start := t0.Add(time.Duration((g.X - svgLeft) / plotWidth * float64(span)))
+		start := p.t0.Add(time.Duration((g.X - svgLeft) / plotWidth * float64(p.span)))
 		for _, m := range analyze.Middleboxes() {
-			if at := start.Add(m.Timeout); !at.After(t1) {
-				h.Lines = append(h.Lines, htmlLine{X: x(at), Class: "threshold", Label: fmt.Sprintf("%s %d s", m.Name, int(m.Timeout.Seconds())), Anchor: "middle",
+			if at := start.Add(m.Timeout); !at.After(p.t1) {
+				lines = append(lines, htmlLine{X: p.x(at), Class: "threshold", Label: fmt.Sprintf("%s %d s", m.Name, int(m.Timeout.Seconds())), Anchor: "middle",
 					Title: fmt.Sprintf("%s drops a connection idle %d s: here, %d s after the longest silence began", m.Name, int(m.Timeout.Seconds()), int(m.Timeout.Seconds()))})
 			}
 		}
@@ -220,32 +269,34 @@ func htmlConnOf(n int, c analyze.Conn) htmlConn {
 			d     time.Duration
 			label string
 		}{{c.End.SurvivedIdle, "survived"}, {c.End.FatalIdle, "dropped"}} {
-			h.Lines = append(h.Lines, htmlLine{X: x(c.End.AliveUntil.Add(b.d)), Class: "threshold bracket", Label: fmt.Sprintf("%s %s s", b.label, seconds(b.d)), Anchor: "middle",
+			lines = append(lines, htmlLine{X: p.x(c.End.AliveUntil.Add(b.d)), Class: "threshold bracket", Label: fmt.Sprintf("%s %s s", b.label, seconds(b.d)), Anchor: "middle",
 				Title: fmt.Sprintf("the path's idle timeout is more than %s s and less than %s s", seconds(c.End.SurvivedIdle), seconds(c.End.FatalIdle))})
 		}
 	}
-	// time axis
-	step := niceStep(span)
-	for t := time.Duration(0); t <= span && len(h.Ticks) < 20; t += step {
-		h.Ticks = append(h.Ticks, htmlLine{X: x(t0.Add(t)), Label: "+" + strconv.FormatFloat(t.Seconds(), 'f', -1, 64) + " s"})
-	}
-	// risk scale: seconds on a log axis, 1 s to 10 000 s
+	return lines
+}
+
+// riskScale is the log-scale bar of the longest silence and the keepalive
+// period against the middlebox timeouts: seconds, 1 s to 10 000 s.
+func riskScale(c analyze.Conn) ([]htmlLine, htmlRect, *htmlLine) {
 	lx := func(d time.Duration) float64 {
 		s := math.Max(1, d.Seconds())
 		return svgLeft + math.Log10(s)/4*plotWidth
 	}
+	var scale []htmlLine
 	for _, t := range []int{1, 10, 100, 1000, 10000} {
-		h.Scale = append(h.Scale, htmlLine{X: lx(time.Duration(t) * time.Second), Class: "tick", Label: strconv.Itoa(t) + " s"})
+		scale = append(scale, htmlLine{X: lx(time.Duration(t) * time.Second), Class: "tick", Label: strconv.Itoa(t) + " s"})
 	}
 	for i, m := range analyze.Middleboxes() {
-		h.Scale = append(h.Scale, htmlLine{X: lx(m.Timeout), Class: "threshold", Y: 10 + 10*(i%2), Label: strconv.Itoa(int(m.Timeout.Seconds())), Title: fmt.Sprintf("%s: idle timeout %d s", m.Name, int(m.Timeout.Seconds()))})
+		scale = append(scale, htmlLine{X: lx(m.Timeout), Class: "threshold", Y: 10 + 10*(i%2), Label: strconv.Itoa(int(m.Timeout.Seconds())), Title: fmt.Sprintf("%s: idle timeout %d s", m.Name, int(m.Timeout.Seconds()))})
 	}
-	h.Scale = append(h.Scale, htmlLine{X: lx(7200 * time.Second), Class: "threshold tcpka-default", Y: 10, Label: "7200", Title: "the kernel's first TCP keepalive: 7200 s"})
-	h.ScaleBar = htmlRect{X: svgLeft, W: lx(c.Risk.LongestIdle) - svgLeft, Title: fmt.Sprintf("longest silence %s s", seconds(c.Risk.LongestIdle))}
+	scale = append(scale, htmlLine{X: lx(7200 * time.Second), Class: "threshold tcpka-default", Y: 10, Label: "7200", Title: "the kernel's first TCP keepalive: 7200 s"})
+	bar := htmlRect{X: svgLeft, W: lx(c.Risk.LongestIdle) - svgLeft, Title: fmt.Sprintf("longest silence %s s", seconds(c.Risk.LongestIdle))}
+	var eff *htmlLine
 	if c.Risk.EffectiveKeepalive > 0 {
-		h.Effective = &htmlLine{X: lx(c.Risk.EffectiveKeepalive), Class: "effective", Title: fmt.Sprintf("keepalive every %s s (%s)", seconds(c.Risk.EffectiveKeepalive), mechanismName(c.Risk.EffectiveBy))}
+		eff = &htmlLine{X: lx(c.Risk.EffectiveKeepalive), Class: "effective", Title: fmt.Sprintf("keepalive every %s s (%s)", seconds(c.Risk.EffectiveKeepalive), mechanismName(c.Risk.EffectiveBy))}
 	}
-	return h
+	return scale, bar, eff
 }
 
 func kaRow(layer string, k analyze.Keepalives) []string {

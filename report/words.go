@@ -65,6 +65,8 @@ func evidenceText(e analyze.Evidence) string {
 		return fmt.Sprintf("the %s closes (%s)", e.Who, e.How)
 	case analyze.EvDataAfter:
 		return fmt.Sprintf("the %s sends data after %s", e.Who, s1(e.Idle))
+	case analyze.EvLastData:
+		return "the last data either way: a silence follows"
 	case analyze.EvResetNoSign:
 		return fmt.Sprintf("the %s resets the connection (RST) without a sign of why", e.Who)
 	}

@@ -19,13 +19,7 @@ const brokenDir = "../../testdata/broken"
 // file is readable, the connection seen before the damage is reported with
 // the probes read so far.
 func TestBrokenInputs(t *testing.T) {
-	tests := []struct {
-		file    string
-		code    int
-		errPart string // "" when stderr must be empty
-		probes  int    // client probes reported; -1 when no connection is expected
-		check   func(t *testing.T, conns []report.JSONConn, sum report.JSONSummary)
-	}{
+	tests := []brokenCase{
 		// Not a capture at all.
 		{"zero-length.pcap", exitError, "zero-length.pcap: empty file", -1, nil},
 		{"one-byte.pcap", exitError, "not a pcap or pcapng file", -1, nil},
@@ -57,34 +51,14 @@ func TestBrokenInputs(t *testing.T) {
 
 		// Odd but whole: the result is the seed's.
 		{"good.pcapng", exitOK, "", 29, nil},
-		{"duplicate-segments.pcap", exitOK, "", 29, func(t *testing.T, conns []report.JSONConn, sum report.JSONSummary) {
-			if k := conns[0].SSHKeepalives[0]; k.Answered != 29 || k.ProbeBytes != 52 || k.ReplyBytes != 28 {
-				t.Errorf("duplicates changed the keepalives: %+v", k)
-			}
-		}},
-		{"out-of-order.pcap", exitOK, "", 29, func(t *testing.T, conns []report.JSONConn, sum report.JSONSummary) {
-			if k := conns[0].SSHKeepalives[0]; k.Answered != 29 {
-				t.Errorf("reordering changed the keepalives: %+v", k)
-			}
-		}},
-		{"seq-wraparound.pcap", exitOK, "", 29, func(t *testing.T, conns []report.JSONConn, sum report.JSONSummary) {
-			if k := conns[0].SSHKeepalives[0]; k.Answered != 29 || k.ProbeBytes != 52 || k.ReplyBytes != 28 || k.LongestUnanswered != 0 {
-				t.Errorf("sequence wraparound changed the keepalives: %+v", k)
-			}
-		}},
+		{"duplicate-segments.pcap", exitOK, "", 29, sameSeedKeepalives("duplicates")},
+		{"out-of-order.pcap", exitOK, "", 29, sameSeedKeepalives("reordering")},
+		{"seq-wraparound.pcap", exitOK, "", 29, sameSeedKeepalives("sequence wraparound")},
 		// Ten packets stamped an hour early: no negative interval or reply
 		// latency may come out of them.
-		{"timestamps-backwards.pcap", exitOK, "", 29, func(t *testing.T, conns []report.JSONConn, sum report.JSONSummary) {
-			k := conns[0].SSHKeepalives[0]
-			if k.Interval != nil && k.Interval.Min < 0 {
-				t.Errorf("negative interval %v s", k.Interval.Min)
-			}
-			if k.ReplyLatency != nil && k.ReplyLatency.Min < 0 {
-				t.Errorf("negative reply latency %v s: a packet stamped before the probe was taken as its reply", k.ReplyLatency.Min)
-			}
-		}},
+		{"timestamps-backwards.pcap", exitOK, "", 29, noNegativeTimes},
 		// Three empty records: counted as undecodable, said on stderr.
-		{"zero-length-records.pcap", exitOK, "3 packets could not be decoded", 29, func(t *testing.T, conns []report.JSONConn, sum report.JSONSummary) {
+		{"zero-length-records.pcap", exitOK, "3 packets could not be decoded", 29, func(t *testing.T, _ []report.JSONConn, sum report.JSONSummary) {
 			if sum.Packets != 90 || sum.Malformed != 3 {
 				t.Errorf("summary packets %d malformed %d, want 90 and 3", sum.Packets, sum.Malformed)
 			}
@@ -93,50 +67,7 @@ func TestBrokenInputs(t *testing.T) {
 	covered := map[string]bool{}
 	for _, tt := range tests {
 		covered[tt.file] = true
-		t.Run(tt.file, func(t *testing.T) {
-			path := filepath.Join(brokenDir, tt.file)
-			if _, err := os.Stat(path); err != nil {
-				t.Fatalf("%v (run go run ./testdata/broken/gen)", err)
-			}
-			out, stderr, code := sshalive(t, "-r", path, "--json")
-			if code != tt.code {
-				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, stderr)
-			}
-			if tt.errPart == "" && stderr != "" {
-				t.Errorf("stderr %q, want none", stderr)
-			}
-			if !strings.Contains(stderr, tt.errPart) {
-				t.Errorf("stderr %q lacks %q", stderr, tt.errPart)
-			}
-			for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
-				if line != "" && !strings.HasPrefix(line, "sshalive: ") {
-					t.Errorf("stderr line %q lacks the sshalive: prefix", line)
-				}
-			}
-			conns, sum := brokenRecords(t, out)
-			if tt.probes < 0 {
-				if len(conns) != 0 {
-					t.Errorf("%d connections reported, want none", len(conns))
-				}
-				return
-			}
-			if len(conns) != 1 {
-				t.Fatalf("%d connections reported, want the seed's one", len(conns))
-			}
-			c := conns[0]
-			if c.Client != "10.79.102.248:61622" || c.Server != "10.124.202.230:22" {
-				t.Errorf("connection %s > %s", c.Client, c.Server)
-			}
-			if len(c.SSHKeepalives) != 1 || c.SSHKeepalives[0].Sender != "client" || c.SSHKeepalives[0].Probes != tt.probes {
-				t.Errorf("keepalives %+v, want %d client probes", c.SSHKeepalives, tt.probes)
-			}
-			if tt.code == exitPartial && (!sum.Truncated && strings.Contains(tt.errPart, "truncated") || len(sum.Errors) != 1) {
-				t.Errorf("summary truncated=%v errors=%q", sum.Truncated, sum.Errors)
-			}
-			if tt.check != nil && len(c.SSHKeepalives) > 0 {
-				tt.check(t, conns, sum)
-			}
-		})
+		t.Run(tt.file, func(t *testing.T) { checkBroken(t, tt) })
 	}
 	files, err := filepath.Glob(filepath.Join(brokenDir, "*.*"))
 	if err != nil || len(files) == 0 {
@@ -146,6 +77,84 @@ func TestBrokenInputs(t *testing.T) {
 		if name := filepath.Base(f); !covered[name] && name != "README.md" {
 			t.Errorf("%s has no row in TestBrokenInputs", name)
 		}
+	}
+}
+
+// brokenCase is one row of TestBrokenInputs.
+type brokenCase struct {
+	file    string
+	code    int
+	errPart string // "" when stderr must be empty
+	probes  int    // client probes reported; -1 when no connection is expected
+	check   func(t *testing.T, conns []report.JSONConn, sum report.JSONSummary)
+}
+
+// checkBroken runs one damaged file and checks its exit code, stderr, and
+// what was reported of the seed's connection.
+func checkBroken(t *testing.T, tt brokenCase) {
+	path := filepath.Join(brokenDir, tt.file)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%v (run go run ./testdata/broken/gen)", err)
+	}
+	out, stderr, code := sshalive(t, "-r", path, "--json")
+	if code != tt.code {
+		t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, stderr)
+	}
+	if tt.errPart == "" && stderr != "" {
+		t.Errorf("stderr %q, want none", stderr)
+	}
+	if !strings.Contains(stderr, tt.errPart) {
+		t.Errorf("stderr %q lacks %q", stderr, tt.errPart)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if line != "" && !strings.HasPrefix(line, "sshalive: ") {
+			t.Errorf("stderr line %q lacks the sshalive: prefix", line)
+		}
+	}
+	conns, sum := brokenRecords(t, out)
+	if tt.probes < 0 {
+		if len(conns) != 0 {
+			t.Errorf("%d connections reported, want none", len(conns))
+		}
+		return
+	}
+	if len(conns) != 1 {
+		t.Fatalf("%d connections reported, want the seed's one", len(conns))
+	}
+	c := conns[0]
+	if c.Client != "10.79.102.248:61622" || c.Server != "10.124.202.230:22" {
+		t.Errorf("connection %s > %s", c.Client, c.Server)
+	}
+	if len(c.SSHKeepalives) != 1 || c.SSHKeepalives[0].Sender != "client" || c.SSHKeepalives[0].Probes != tt.probes {
+		t.Errorf("keepalives %+v, want %d client probes", c.SSHKeepalives, tt.probes)
+	}
+	if tt.code == exitPartial && (!sum.Truncated && strings.Contains(tt.errPart, "truncated") || len(sum.Errors) != 1) {
+		t.Errorf("summary truncated=%v errors=%q", sum.Truncated, sum.Errors)
+	}
+	if tt.check != nil && len(c.SSHKeepalives) > 0 {
+		tt.check(t, conns, sum)
+	}
+}
+
+// sameSeedKeepalives checks that a harmless oddity (what) left the seed's
+// keepalives as they are: 29 answered 52/28 probes, none unanswered.
+func sameSeedKeepalives(what string) func(*testing.T, []report.JSONConn, report.JSONSummary) {
+	return func(t *testing.T, conns []report.JSONConn, _ report.JSONSummary) {
+		if k := conns[0].SSHKeepalives[0]; k.Answered != 29 || k.ProbeBytes != 52 || k.ReplyBytes != 28 || k.LongestUnanswered != 0 {
+			t.Errorf("%s changed the keepalives: %+v", what, k)
+		}
+	}
+}
+
+// noNegativeTimes checks that packets stamped early gave no negative
+// interval or reply latency.
+func noNegativeTimes(t *testing.T, conns []report.JSONConn, _ report.JSONSummary) {
+	k := conns[0].SSHKeepalives[0]
+	if k.Interval != nil && k.Interval.Min < 0 {
+		t.Errorf("negative interval %v s", k.Interval.Min)
+	}
+	if k.ReplyLatency != nil && k.ReplyLatency.Min < 0 {
+		t.Errorf("negative reply latency %v s: a packet stamped before the probe was taken as its reply", k.ReplyLatency.Min)
 	}
 }
 

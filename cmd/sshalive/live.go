@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,11 +18,21 @@ import (
 const permissionHint = "no permission to capture: run as root (sudo), or give the binary the capability once with " +
 	"'sudo setcap cap_net_raw,cap_net_admin=eip %s', or capture with tcpdump and analyse with -r"
 
-// runLive captures on an interface until ctx ends (Ctrl-C, SIGTERM),
-// --duration passes or -c packets were read, then reports as offline mode
-// does. now is the wall clock, used only to expire connections while the
-// interface is silent and to time interim reports.
-func runLive(ctx context.Context, cfg Config, filter *filter, tracker *analyze.Tracker, out *output, now func() time.Time) int {
+// liveSession is what a live capture holds open: the interface, its
+// decoder, the -w file and the metrics server.
+type liveSession struct {
+	cfg     Config
+	live    *capture.Live
+	dec     *capture.Decoder
+	save    *capture.Writer
+	metrics *metricsServer
+	out     *output
+}
+
+// openLive opens the interface, drops privileges, and opens the -w file
+// and the metrics server; on error it has said why and closed what it
+// opened.
+func openLive(cfg Config, filter *filter, out *output) (*liveSession, bool) {
 	live, err := capture.OpenLive(capture.LiveConfig{
 		Interface: cfg.Interface, Snaplen: cfg.Snaplen, BufferSize: cfg.BufferKiB * 1024,
 		Filter: filter.kernel(), Promisc: cfg.Promisc,
@@ -33,114 +44,96 @@ func runLive(ctx context.Context, cfg Config, filter *filter, tracker *analyze.T
 		} else {
 			out.logger.Print(err)
 		}
-		return exitError
+		return nil, false
 	}
-	defer live.Close()
+	ls := &liveSession{cfg: cfg, live: live, out: out}
+	if err := ls.open(); err != nil {
+		out.logger.Print(err)
+		ls.Close()
+		return nil, false
+	}
+	return ls, true
+}
+
+func (ls *liveSession) open() error {
+	cfg := ls.cfg
 	if cfg.User != "" {
 		if err := dropPrivileges(cfg.User); err != nil {
-			out.logger.Printf("-Z %s: %v", cfg.User, err)
-			return exitError
+			return fmt.Errorf("-Z %s: %w", cfg.User, err)
 		}
 	}
-	dec, err := capture.NewDecoder(live.LinkType())
-	if err != nil {
-		out.logger.Print(err)
+	var err error
+	if ls.dec, err = capture.NewDecoder(ls.live.LinkType()); err != nil {
+		return err
+	}
+	if cfg.WriteFile != "" {
+		if ls.save, err = capture.CreateFile(cfg.WriteFile, ls.live.LinkType(), ls.live.Snaplen()); err != nil {
+			return fmt.Errorf("-w %s: %w", cfg.WriteFile, err)
+		}
+	}
+	if cfg.MetricsAddr != "" {
+		if ls.metrics, err = startMetrics(cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("--metrics-listen %s: %w", cfg.MetricsAddr, err)
+		}
+	}
+	return nil
+}
+
+// Close closes what the session holds.
+func (ls *liveSession) Close() {
+	if ls.metrics != nil {
+		ls.metrics.Close()
+	}
+	if ls.save != nil {
+		if err := ls.save.Close(); err != nil {
+			ls.out.logger.Printf("-w %s: %v", ls.cfg.WriteFile, err)
+		}
+	}
+	ls.live.Close()
+}
+
+// saveFailed stops saving after a -w write error, and says so once.
+func (ls *liveSession) saveFailed(err error) {
+	ls.out.logger.Printf("-w %s: %v; no longer saving packets", ls.cfg.WriteFile, err)
+	ls.save.Close()
+	ls.save = nil
+}
+
+// drain reports the connections that ended and refreshes the metrics.
+func (ls *liveSession) drain(tracker *analyze.Tracker) {
+	cs := tracker.Drain()
+	if ls.metrics != nil {
+		ls.metrics.countEnded(cs)
+		ls.metrics.update(tracker, ls.live)
+	}
+	ls.out.endedConns(cs)
+}
+
+// runLive captures on an interface until ctx ends (Ctrl-C, SIGTERM),
+// --duration passes or -c packets were read, then reports as offline mode
+// does. now is the wall clock, used only to expire connections while the
+// interface is silent and to time interim reports.
+func runLive(ctx context.Context, cfg Config, filter *filter, tracker *analyze.Tracker, out *output, now func() time.Time) int {
+	ls, ok := openLive(cfg, filter, out)
+	if !ok {
 		return exitError
 	}
-	var save *capture.Writer
-	if cfg.WriteFile != "" {
-		if save, err = capture.CreateFile(cfg.WriteFile, live.LinkType(), live.Snaplen()); err != nil {
-			out.logger.Printf("-w %s: %v", cfg.WriteFile, err)
-			return exitError
-		}
-		defer func() {
-			if err := save.Close(); err != nil {
-				out.logger.Printf("-w %s: %v", cfg.WriteFile, err)
-			}
-		}()
-	}
-	var metrics *metricsServer
-	if cfg.MetricsAddr != "" {
-		if metrics, err = startMetrics(cfg.MetricsAddr); err != nil {
-			out.logger.Printf("--metrics-listen %s: %v", cfg.MetricsAddr, err)
-			return exitError
-		}
-		defer metrics.Close()
-	}
+	defer ls.Close()
 	if cfg.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
 		defer cancel()
 	}
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
-	var tick <-chan time.Time
-	if cfg.Interval > 0 {
-		t := time.NewTicker(cfg.Interval)
-		defer t.Stop()
-		tick = t.C
-	}
 	out.totals.Interface = cfg.Interface
-	out.logger.Printf("capturing on %s (%s), snaplen %d; Ctrl-C stops and reports", cfg.Interface, filter.kernel(), live.Snaplen())
-
-	drain := func() {
-		cs := tracker.Drain()
-		if metrics != nil {
-			metrics.countEnded(cs)
-			metrics.update(tracker, live)
-		}
-		out.endedConns(cs)
-	}
-	var seg analyze.Segment
-	var lastTick time.Time
-	var readErr error
-loop:
-	for cfg.Count == 0 || out.totals.Packets < cfg.Count {
-		select {
-		case <-ctx.Done():
-			break loop
-		case <-usr1:
-			out.interim(now(), tracker.Snapshot(), segments(tracker))
-		case <-tick:
-			out.interim(now(), tracker.Snapshot(), segments(tracker))
-		default:
-		}
-		data, ci, err := live.ReadPacket()
-		if errors.Is(err, capture.ErrTimeout) {
-			// A silent interface: let idle connections expire by the
-			// clock the packets would show.
-			tracker.Advance(now())
-			drain()
-			continue
-		}
-		if err != nil {
-			readErr = err
-			break
-		}
-		out.totals.Packets++
-		if save != nil {
-			if err := save.WritePacket(ci, data); err != nil {
-				out.logger.Printf("-w %s: %v; no longer saving packets", cfg.WriteFile, err)
-				save.Close()
-				save = nil
-			}
-		}
-		if dec.Decode(data, ci, &seg) && filter.match(&seg) {
-			tracker.Observe(seg)
-		}
-		if t := now(); t.Sub(lastTick) >= time.Second {
-			lastTick = t
-			drain()
-		}
-	}
-	out.totals.Malformed = dec.Stats.Malformed
-	if st, err := live.Stats(); err == nil {
+	out.logger.Printf("capturing on %s (%s), snaplen %d; Ctrl-C stops and reports", cfg.Interface, filter.kernel(), ls.live.Snaplen())
+	readErr := ls.loop(ctx, filter, tracker, now)
+	out.totals.Malformed = ls.dec.Stats.Malformed
+	if st, err := ls.live.Stats(); err == nil {
 		out.totals.Capture = &report.CaptureStats{Received: st.Received, KernelDropped: st.KernelDropped, IfDropped: st.IfDropped}
 		out.logger.Printf("%d packets captured, %d received by filter, %d dropped by kernel, %d dropped by interface",
 			out.totals.Packets, st.Received, st.KernelDropped, st.IfDropped)
 	}
-	drain()
+	ls.drain(tracker)
 	if code := out.final(tracker.Flush()); code != exitOK {
 		return code
 	}
@@ -149,6 +142,59 @@ loop:
 		return exitError
 	}
 	return exitOK
+}
+
+// loop reads packets until ctx ends, -c is reached or reading fails (the
+// error it returns), with interim reports on --interval and SIGUSR1.
+func (ls *liveSession) loop(ctx context.Context, filter *filter, tracker *analyze.Tracker, now func() time.Time) error {
+	out := ls.out
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	var tick <-chan time.Time
+	if ls.cfg.Interval > 0 {
+		t := time.NewTicker(ls.cfg.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	var seg analyze.Segment
+	var lastTick time.Time
+	for ls.cfg.Count == 0 || out.totals.Packets < ls.cfg.Count {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-usr1:
+			out.interim(now(), tracker.Snapshot(), segments(tracker))
+		case <-tick:
+			out.interim(now(), tracker.Snapshot(), segments(tracker))
+		default:
+		}
+		data, ci, err := ls.live.ReadPacket()
+		if errors.Is(err, capture.ErrTimeout) {
+			// A silent interface: let idle connections expire by the
+			// clock the packets would show.
+			tracker.Advance(now())
+			ls.drain(tracker)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		out.totals.Packets++
+		if ls.save != nil {
+			if err := ls.save.WritePacket(ci, data); err != nil {
+				ls.saveFailed(err)
+			}
+		}
+		if ls.dec.Decode(data, ci, &seg) && filter.match(&seg) {
+			tracker.Observe(seg)
+		}
+		if t := now(); t.Sub(lastTick) >= time.Second {
+			lastTick = t
+			ls.drain(tracker)
+		}
+	}
+	return nil
 }
 
 func segments(t *analyze.Tracker) int64 {

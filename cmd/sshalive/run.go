@@ -275,47 +275,12 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 	for range cap(free) {
 		free <- &segBatch{segs: make([]analyze.Segment, 0, batchSegments), arena: make([]byte, 0, 64<<10)}
 	}
+	r := &batchReader{ctx: ctx, f: f, dec: dec, bpf: bpf, filter: filter, limit: limit, progress: progress}
 	go func() {
 		defer close(full)
-		var total int64
 		for {
 			b := <-free
-			b.segs, b.arena, b.packets, b.err = b.segs[:0], b.arena[:0], 0, nil
-			for len(b.segs) < batchSegments {
-				if total&1023 == 0 && ctx.Err() != nil || limit > 0 && total >= limit {
-					b.err = io.EOF
-					break
-				}
-				data, ci, err := f.ReadPacket()
-				if err != nil {
-					b.err = err
-					break
-				}
-				total++
-				b.packets++
-				if progress != nil && total&4095 == 0 {
-					progress.update(f, total)
-				}
-				if bpf != nil && !bpf.Match(data) {
-					continue
-				}
-				var seg analyze.Segment
-				if !dec.Decode(data, ci, &seg) {
-					continue
-				}
-				if !filter.match(&seg) {
-					filter.notice(&seg)
-					continue
-				}
-				if n := min(len(seg.Payload), maxPayloadCopy); n > 0 {
-					at := len(b.arena)
-					b.arena = append(b.arena, seg.Payload[:n]...)
-					seg.Payload = b.arena[at : at+n : at+n]
-				} else {
-					seg.Payload = nil
-				}
-				b.segs = append(b.segs, seg)
-			}
+			r.fill(b)
 			full <- b
 			if b.err != nil {
 				return
@@ -337,6 +302,66 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 		progress.clear()
 	}
 	return res, err
+}
+
+// batchReader reads and decodes a file's packets into batches.
+type batchReader struct {
+	ctx      context.Context
+	f        *capture.File
+	dec      *capture.Decoder
+	bpf      *capture.Filter
+	filter   *filter
+	limit    int64 // -c: stop after this many packets (0: no limit)
+	progress *progressLine
+	total    int64
+}
+
+// fill refills b with the next batchSegments segments that pass the
+// filters; b.err is io.EOF at the end (or on cancel, or at the -c limit),
+// or the read error.
+func (r *batchReader) fill(b *segBatch) {
+	b.segs, b.arena, b.packets, b.err = b.segs[:0], b.arena[:0], 0, nil
+	for len(b.segs) < batchSegments {
+		if r.total&1023 == 0 && r.ctx.Err() != nil || r.limit > 0 && r.total >= r.limit {
+			b.err = io.EOF
+			return
+		}
+		data, ci, err := r.f.ReadPacket()
+		if err != nil {
+			b.err = err
+			return
+		}
+		r.total++
+		b.packets++
+		if r.progress != nil && r.total&4095 == 0 {
+			r.progress.update(r.f, r.total)
+		}
+		if r.bpf != nil && !r.bpf.Match(data) {
+			continue
+		}
+		var seg analyze.Segment
+		if !r.dec.Decode(data, ci, &seg) {
+			continue
+		}
+		if !r.filter.match(&seg) {
+			r.filter.notice(&seg)
+			continue
+		}
+		b.add(seg)
+	}
+}
+
+// add appends seg, its payload copied into the batch's arena (the reader's
+// buffer is reused for the next packet).
+func (b *segBatch) add(seg analyze.Segment) {
+	if n := min(len(seg.Payload), maxPayloadCopy); n > 0 {
+		at := len(b.arena)
+		b.arena = append(b.arena, seg.Payload[:n]...)
+		seg.Payload = b.arena[at : at+n : at+n]
+	} else {
+		seg.Payload = nil
+	}
+	b.segs = append(b.segs, seg)
 }
 
 // progressLine shows, on a terminal, how far reading a big file has got.
