@@ -11,7 +11,10 @@ APT     := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 # and its tests (OpenSSH client and server, tcpdump, netns/iptables tools).
 BUILD_PKGS := gcc libc6-dev libpcap-dev
 LAB_PKGS   := openssh-server openssh-client tcpdump iproute2 iptables procps perl chromium
-CAPTURE_PKGS := tshark
+CAPTURE_PKGS := tshark debootstrap
+# other SSH implementations the lab captures against OpenSSH (lab/impl, lab/scenarios.d/);
+# OpenSSH 10 comes from a debootstrap'd trixie root (lab/trixie.sh)
+LAB_IMPL_PKGS := python3-asyncssh libssh-dev libssh2-1-dev putty-tools dropbear-bin python3-paramiko
 
 .PHONY: all demo test fuzz lint build deps test-deps capture-deps captures bench clean
 
@@ -37,6 +40,8 @@ fuzz:
 	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzTracker$$' -fuzztime $(FUZZTIME)
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOCYCLO     := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
+PRODUCT     := cmd capture analyze report
 
 lint: deps
 	$(GO) vet ./...
@@ -46,12 +51,17 @@ lint: deps
 	@bad="$$($(GO) list -f '{{join .Imports "\n"}}' ./analyze | grep -E 'gopacket|tablewriter|^os$$|os/signal' || true)"; \
 	if [ -n "$$bad" ]; then echo "analyze imports $$bad"; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
+	@# stages a newcomer can read: no function above complexity 25, no product file over 600 lines
+	$(GO) run $(GOCYCLO) -over 25 $(PRODUCT)
+	@long="$$(wc -l $$(git ls-files $(addsuffix /*.go,$(PRODUCT)) | grep -v '_test.go$$') | awk '$$2 != "total" && $$1 > 600')"; \
+	if [ -n "$$long" ]; then echo "files over 600 lines: $$long"; exit 1; fi
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/sshalive
 
 ## captures: regenerate every lab capture in testdata/pcaps and the manifest (root)
 captures: test-deps capture-deps
+	lab/trixie.sh
 	lab/captures.sh
 
 deps:
@@ -63,7 +73,7 @@ test-deps: deps
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing >/dev/null; fi
 
 capture-deps:
-	@missing=""; for p in $(CAPTURE_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(CAPTURE_PKGS) $(LAB_IMPL_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing >/dev/null; fi
 
 ## bench: packets/s, MB/s, allocs/packet and peak RSS of the full analysis

@@ -76,6 +76,7 @@ const burstGap = time.Second
 type dataLog struct {
 	lastReal time.Time
 	realSeen bool
+	atEnd    time.Time // the last data (or pending candidate) when the first FIN or RST came
 	bursts   [4]burst
 	nBursts  int
 }

@@ -253,7 +253,7 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 			replies[a.replySize]++
 			lat = append(lat, a.latency)
 		}
-		f.markProbe(d, a.sshCand)
+		f.markProbe(d, a.sshCand, a.msg.ReplyExpected())
 	}
 	for size, n := range replies {
 		if n > replies[k.ReplyBytes] || n == replies[k.ReplyBytes] && size < k.ReplyBytes {
@@ -265,9 +265,10 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 	return k
 }
 
-// markProbe labels an SSH probe (and its reply) in the sketch and timeline.
-func (f *flow) markProbe(d Role, c sshCand) {
-	if c.answered {
+// markProbe labels an SSH probe (and its reply) in the sketch and timeline;
+// one without a reply by design is no unanswered probe.
+func (f *flow) markProbe(d Role, c sshCand, replyExpected bool) {
+	if c.answered || !replyExpected {
 		f.tl.label(c.probeEv, LabelSSHProbe)
 		f.tl.label(c.replyEv, LabelSSHReply)
 		f.activity.add(c.at, MarkProbe<<d)

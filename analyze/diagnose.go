@@ -31,13 +31,13 @@ type endFacts struct {
 	realSeen    bool
 	out         [2]outstanding
 	lastFrom    [2]time.Time // each end's last segment
-	quietEnd    time.Time    // the last data either way before the end (zero: none)
+	quietEnd    time.Time    // the last non-keepalive data either way before the end (zero: none)
 	bareEnd     bool         // the end carried no data
 }
 
 func (f *flow) endFacts(c *Conn) endFacts {
 	x := endFacts{first: f.tcp.first, last: f.tcp.last, end: c.End, ssh: c.SSH, tcp: c.TCP,
-		lastReal: f.data.lastReal, realSeen: f.data.realSeen, out: f.tcp.out, quietEnd: f.tcp.quietEnd, bareEnd: f.tcp.bareEnd}
+		lastReal: f.data.lastReal, realSeen: f.data.realSeen, out: f.tcp.out, quietEnd: f.data.atEnd, bareEnd: f.tcp.bareEnd}
 	n := min(f.data.nBursts, len(f.data.bursts))
 	x.bursts = append([]burst(nil), f.data.bursts[:n]...)
 	for i := range x.bursts {
@@ -196,8 +196,9 @@ func lastBurst(x endFacts, e *End) *burst {
 }
 
 // idleLogout: after a silence of the client the server sends first and the
-// connection closes soon after, or the server closes a silent connection
-// outright (Dropbear's -I ends with a bare FIN).
+// connection closes soon after, or the server closes a connection silent
+// but for keepalives outright (Dropbear's -I ends with a bare FIN, and
+// ignores keepalives).
 func idleLogout(x endFacts, e *End) bool {
 	if e.How == "fin" && e.By == Server && x.bareEnd && !x.quietEnd.IsZero() && e.At.Sub(x.quietEnd) >= minLogoutIdle {
 		e.Cause, e.Actor = CauseIdleLogout, Server

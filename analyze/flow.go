@@ -3,6 +3,7 @@ package analyze
 import (
 	"net/netip"
 	"slices"
+	"time"
 )
 
 // flow is one connection: the stages' state (TCP, SSH) and the consumers'
@@ -34,7 +35,11 @@ func (f *flow) observe(seg *Segment) {
 	if seg.Src != f.client {
 		d = Server
 	}
+	ending := f.tcp.end.How == ""
 	x := f.tcp.observe(seg, d)
+	if ending && f.tcp.end.How != "" {
+		f.data.atEnd = f.lastDataBefore()
+	}
 	ev := f.tl.record(Event{At: x.at, From: d, Seq: seg.Seq, Ack: seg.Ack, Flags: seg.Flags, Window: seg.Window, PayloadLen: seg.PayloadLen})
 	if seg.Flags.Has(FlagSYN) {
 		f.ssh.syn(d, seg.Seq)
@@ -49,6 +54,22 @@ func (f *flow) observe(seg *Segment) {
 		}
 	}
 	f.consume(x, ev)
+}
+
+// lastDataBefore is the last non-keepalive data so far, counting the
+// candidates still pending (they may be data) but not a keepalive's reply:
+// the silence before a close.
+func (f *flow) lastDataBefore() time.Time {
+	t := time.Time{}
+	if f.data.realSeen {
+		t = f.data.lastReal
+	}
+	for d := range f.cands.hasPd {
+		if c := f.cands.pend[d]; f.cands.hasPd[d] && !c.reply && c.at.After(t) {
+			t = f.cands.pend[d].at
+		}
+	}
+	return t
 }
 
 // consume hands the stages' facts about one segment to the consumers.

@@ -82,9 +82,8 @@ type tcpConn struct {
 	packets     int
 	synSeen     bool
 	longestIdle time.Duration
-	end         End       // How, By, At of the first FIN or RST
-	quietEnd    time.Time // the last new data either way before the first FIN or RST (zero: none)
-	bareEnd     bool      // the first FIN or RST carried no data
+	end         End  // How, By, At of the first FIN or RST
+	bareEnd     bool // the first FIN or RST carried no data
 
 	dir       [2]dirState
 	out       [2]outstanding // per sender: data the peer has not acknowledged
@@ -109,11 +108,6 @@ func (t *tcpConn) observe(seg *Segment, d Role) tcpFact {
 	if fl&(FlagFIN|FlagRST) != 0 && t.end.How == "" {
 		t.end = End{How: "fin", By: d, At: x.at}
 		t.bareEnd = seg.PayloadLen == 0
-		for _, o := range t.dir {
-			if o.dataSeen && o.lastData.After(t.quietEnd) {
-				t.quietEnd = o.lastData
-			}
-		}
 		if fl.Has(FlagRST) {
 			t.end.How = "rst"
 		}

@@ -303,6 +303,86 @@ ssh_wait() {
 	return 0
 }
 
+# ---- other implementations (PuTTY, Dropbear, paramiko, ...) against OpenSSH.
+# The OpenSSH peer (sshd at DEBUG3, or ssh -vvv) is the witness: lab/truth
+# reads from its log what the other side sent (lab/truth/peers.go). These
+# helpers record what the lab ran and configured, in the meta lines the truth
+# reads ("impl" has the same shape as impl_bg's in lab/scenarios.d/impl2.sh).
+
+PEER_PID=""
+PEER_ENV=()
+declare -A PEER_PIDS=()
+
+# peer_bg client|server LOGNAME ARGV...: start a non-OpenSSH client (in the
+# client namespace) or server (in the server namespace) in the background;
+# its stderr stamped into $D/LOGNAME.log, its stdout into $D/LOGNAME.out
+# (stamped too with PEER_STAMP_OUT=1); stdin from /dev/null unless PEER_STDIN
+# is set; PEER_ENV=(KEY=VALUE...) goes to its environment (e.g. a HOME under
+# $D). Records "impl SIDE LOGNAME COMMAND" (PEER_SHOWN instead of the
+# command line when set, e.g. without a wrapper) and "impl_started LOGNAME TIME".
+peer_bg() {
+	local side=$1 logname=$2 ns=$NSC
+	shift 2
+	[ "$side" = server ] && ns=$NSS
+	meta impl "$side" "$logname" "${PEER_SHOWN:-$*}"
+	meta impl_started "$logname" "$(now)"
+	local in=${PEER_STDIN:-/dev/null}
+	if [ "${PEER_STAMP_OUT:-}" = 1 ]; then
+		ip netns exec "$ns" env "${PEER_ENV[@]}" "$@" <"$in" > >(stamp >"$D/$logname.out") 2> >(stamp >"$D/$logname.log") &
+	else
+		ip netns exec "$ns" env "${PEER_ENV[@]}" "$@" <"$in" >"$D/$logname.out" 2> >(stamp >"$D/$logname.log") &
+	fi
+	PEER_PID=$!
+	PEER_PIDS[$logname]=$PEER_PID
+	BG_PIDS+=("$PEER_PID")
+}
+
+# peer_wait SECONDS LOGNAME: wait (bounded) for a peer_bg; records its exit
+# code ("impl_exit LOGNAME RC"); when it had to end it (SIGTERM, then
+# SIGKILL), "impl_ended_by_lab LOGNAME TIME" first.
+peer_wait() {
+	local limit=$1 name=$2 pid i rc
+	pid=${PEER_PIDS[$name]}
+	for i in $(seq $((limit * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "$name still running after ${limit}s: ending it"
+		meta impl_ended_by_lab "$name" "$(now)"
+		kill -CONT "$pid" 2>/dev/null
+		kill -TERM "$pid" 2>/dev/null
+		sleep 0.2
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	meta impl_exit "$name" "$rc"
+	log "$name exit $rc"
+	return 0
+}
+
+# peer_setting client|server NAME VALUE: the keepalive setting the lab gave
+# that side, as the implementation names it (PingIntervalSecs, -K,
+# Transport.set_keepalive, ...) and its value in seconds. This is the one
+# thing the truth takes from the configuration (manifest "setting").
+peer_setting() { meta setting "$1" "$2" "$3"; }
+
+# peer_remote_command TEXT: the remote command the session runs (for the end
+# cause: "sleep N" that ends by itself is an idle logout on the wire).
+peer_remote_command() { meta remote_command "$*"; }
+
+# wait_listen PORT SECONDS: wait (bounded) until something listens on PORT
+# in the server namespace.
+wait_listen() {
+	local i
+	for i in $(seq $(($2 * 10))); do
+		ip netns exec "$NSS" ss -Hltn "sport = :$1" | grep -q LISTEN && return 0
+		sleep 0.1
+	done
+	die "nothing listens on port $1 in $NSS"
+}
+
 # wait_log FILE REGEX SECONDS: wait (bounded) until FILE has a line matching REGEX.
 wait_log() {
 	local i

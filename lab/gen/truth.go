@@ -94,9 +94,10 @@ func (t *connTruth) json() TruthConn {
 		if p := t.ssh[d]; p.Probes > 0 {
 			// Where a global and a channel request have the same size (and
 			// so do their replies, or a probe went unanswered), the wire
-			// cannot tell which it was.
+			// cannot tell which sshd sent; ssh (the client, an OpenSSH
+			// banner) sends only global requests.
 			s := t.s
-			if s.wire(payGlobalReq) == s.wire(payChannelReq) && (s.wire(payReqFailure) == s.wire(payChanFailure) || p.Answered < p.Probes) {
+			if d == 1 && s.wire(payGlobalReq) == s.wire(payChannelReq) && (s.wire(payReqFailure) == s.wire(payChanFailure) || p.Answered < p.Probes) {
 				p.Kind = "ssh"
 			}
 			c.SSHKeepalives = append(c.SSHKeepalives, p)

@@ -44,6 +44,15 @@ type made struct {
 	SSHExit    *int                         `json:"ssh_exit,omitempty"`
 	Clients    []madeClient                 `json:"clients,omitempty"`
 	Source     string                       `json:"source,omitempty"` // synthetic entries (lab/seedtraces)
+	// another implementation on one side (or another OpenSSH build): its
+	// command line as the lab ran it
+	ClientImpl string `json:"client_impl,omitempty"`
+	ServerImpl string `json:"server_impl,omitempty"`
+	// negotiated compression (client->server), from the OpenSSH end's
+	// "kex: client->server ... compression: X" line; what the lab asked for,
+	// when it said (meta compression)
+	Compression       string `json:"compression,omitempty"`
+	CompressionConfig string `json:"compression_config,omitempty"`
 }
 
 type madeClient struct {
@@ -60,16 +69,24 @@ type stats struct {
 }
 
 type sshKA struct {
-	Sender          string    `json:"sender"`
-	Message         string    `json:"message"`
-	Probes          int       `json:"probes"`
-	Answered        int       `json:"answered"`
-	ProbeBytes      int       `json:"probe_bytes"`
-	ReplyBytes      int       `json:"reply_bytes"`
-	IntervalS       *stats    `json:"interval_s,omitempty"`
-	ProbesOnWire    int       `json:"probes_on_wire"`
-	Retransmissions int       `json:"retransmissions"`
-	ProbeAtS        []float64 `json:"probe_at_s"`
+	Sender        string `json:"sender"`
+	Message       string `json:"message"`
+	RequestName   string `json:"request_name"`   // "" for SSH_MSG_IGNORE
+	ReplyExpected bool   `json:"reply_expected"` // want_reply=1 (by design of the message)
+	Probes        int    `json:"probes"`
+	Answered      int    `json:"answered"`
+	ProbeBytes    int    `json:"probe_bytes"`
+	ReplyBytes    int    `json:"reply_bytes"`
+	IntervalS     *stats `json:"interval_s,omitempty"`
+	ProbesOnWire  int    `json:"probes_on_wire"`
+	// witnessed probes of another implementation sent without compression
+	// (one size per message): how many went out in a segment together with
+	// other packets (a keystroke, a channel close), and those segments' sizes
+	SharedSegments     int       `json:"shared_segments,omitempty"`
+	SharedSegmentBytes []int     `json:"shared_segment_bytes,omitempty"`
+	Retransmissions    int       `json:"retransmissions"`
+	ProbeAtS           []float64 `json:"probe_at_s"`
+	Setting            *setting  `json:"setting,omitempty"` // what produced them, as the lab configured it
 }
 
 type tcpKA struct {
@@ -95,14 +112,15 @@ type gaveUp struct {
 }
 
 type connection struct {
-	Client        string  `json:"client"`
-	Server        string  `json:"server"`
-	Packets       int     `json:"packets"`
-	Handshake     bool    `json:"handshake"`
-	SSHKeepalives []sshKA `json:"ssh_keepalives"`
-	TCPKeepalives []tcpKA `json:"tcp_keepalives"`
-	End           end     `json:"end"`
-	GaveUp        *gaveUp `json:"gave_up,omitempty"`
+	Client          string          `json:"client"`
+	Server          string          `json:"server"`
+	Implementations implementations `json:"implementations"`
+	Packets         int             `json:"packets"`
+	Handshake       bool            `json:"handshake"`
+	SSHKeepalives   []sshKA         `json:"ssh_keepalives"`
+	TCPKeepalives   []tcpKA         `json:"tcp_keepalives"`
+	End             end             `json:"end"`
+	GaveUp          *gaveUp         `json:"gave_up,omitempty"`
 	// Cause is the true end cause (the analyzer's end.cause vocabulary),
 	// from the endpoints' logs and what the lab did; CauseEvidence says how
 	// it is known.
@@ -219,18 +237,11 @@ func buildCapture(dir, out string) (*capture, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		if l, ok := lc.find("debug1: kex: client->server cipher: "); ok {
-			if sm := reKex.FindStringSubmatch(l.s); sm != nil && c.Made.Cipher == "" {
-				c.Made.Cipher = sm[1]
-				if sm[2] != "<implicit>" {
-					c.Made.MAC = sm[2]
-				}
-			}
-		}
+		kexMade(&c.Made, lc)
 		if v := sshdVersion(ls); v != "" {
 			version = v
 		} else if l, ok := lc.find("remote software version "); ok {
-			if sm := reRemote.FindStringSubmatch(l.s); sm != nil {
+			if sm := reRemote.FindStringSubmatch(l.s); sm != nil && strings.HasPrefix(sm[1], "OpenSSH_") {
 				version = sm[1]
 			}
 		}
@@ -266,6 +277,17 @@ func buildCapture(dir, out string) (*capture, string, error) {
 	if !m.sshdLogShared && len(conns) == 1 {
 		conns[0].ls = ls
 	}
+	if c.Made.Cipher == "" && !m.sshdLogShared {
+		kexMade(&c.Made, ls) // no OpenSSH client: the server's view
+	}
+	if len(m.clients) == 0 {
+		c.Made.SSHBase = "" // no OpenSSH ssh in this scenario
+	}
+	c.Made.ClientImpl, c.Made.ServerImpl = implCommands(m)
+	c.Made.CompressionConfig = m.compression
+	if len(m.clients) == 0 && version == "" {
+		version = sshdVersion(ls)
+	}
 
 	for _, cn := range conns {
 		c.Connections = append(c.Connections, analyzeConn(cn, m, t0, capStart, capStop, &c.Notes))
@@ -284,6 +306,23 @@ func firstT(conns []*conn, client string) float64 {
 		}
 	}
 	return 0
+}
+
+// kexMade takes the negotiated cipher, MAC and compression from the first
+// OpenSSH log that names them ("debug1: kex: client->server cipher: ...").
+func kexMade(md *made, l logFile) {
+	if md.Cipher != "" {
+		return
+	}
+	if x, ok := l.find("debug1: kex: client->server cipher: "); ok {
+		if sm := reKex.FindStringSubmatch(x.s); sm != nil {
+			md.Cipher = sm[1]
+			if sm[2] != "<implicit>" {
+				md.MAC = sm[2]
+			}
+			md.Compression = sm[3]
+		}
+	}
 }
 
 func sshdVersion(ls logFile) string {
@@ -338,6 +377,23 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 	if cn.ls != nil {
 		probes = append(probes, serverProbes(cn.ls, cn.lc)...)
 	}
+	// another implementation on one side: its OpenSSH peer is the witness
+	out.Implementations = connImpls(cn, m)
+	var witnessEv []string
+	for _, w := range []struct {
+		sender string
+		id     *implID
+		l      logFile
+		own    logFile
+		name   string
+	}{{"client", out.Implementations.Client, cn.ls, cn.lc, "sshd"}, {"server", out.Implementations.Server, cn.lc, cn.ls, "ssh"}} {
+		if w.l == nil || w.own != nil || w.id == nil || isOpenSSH(w.id) {
+			continue
+		}
+		ps, comp := witnessProbes(w.l, w.sender, m.witnessIgnore)
+		probes = append(probes, ps...)
+		witnessEv = append(witnessEv, witnessEvidence(w.l, w.name, w.sender, ps, comp))
+	}
 	usedSeg := map[*pkt]bool{}
 	type tied struct {
 		probe
@@ -355,6 +411,10 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 		if p.recvT > 0 {
 			tp.hi = math.Max(p.recvT, p.sendT) + 0.05
 		}
+		if p.witness {
+			// only the receive stamp is known: the segment came shortly before it
+			tp.lo, tp.hi = p.recvT-0.3, p.recvT+0.01
+		}
 		all = append(all, tp)
 		bySender[p.sender] = append(bySender[p.sender], tp)
 	}
@@ -367,7 +427,7 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 		if len(c) == 1 {
 			tp.seg = c[0]
 			usedSeg[c[0]] = true
-			k := tp.sender + tp.kind
+			k := tp.sender + tp.kind + tp.name
 			if probeSize[k] == nil {
 				probeSize[k] = map[int]int{}
 			}
@@ -382,7 +442,12 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 		if len(c) > 1 {
 			ambiguous++
 		}
-		if tp.seg = choose(c, tp.sendT, mode(probeSize[tp.sender+tp.kind])); tp.seg != nil {
+		if tp.witness {
+			tp.seg = chooseWitness(c, mode(probeSize[tp.sender+tp.kind+tp.name]), tp.later)
+		} else {
+			tp.seg = choose(c, tp.sendT, mode(probeSize[tp.sender+tp.kind+tp.name]))
+		}
+		if tp.seg != nil {
 			usedSeg[tp.seg] = true
 			tp.at = tp.seg.t
 		}
@@ -399,7 +464,11 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 		if tp.seg != nil {
 			lo = tp.seg.t
 		}
-		return window(cn, tp.sender != "client", lo, tp.replyRecvT+0.05, usedSeg)
+		hi := tp.replyRecvT + 0.05
+		if tp.witness {
+			hi = tp.replySendT + 0.3 // the responder's "send packet" line; the prober logged nothing
+		}
+		return window(cn, tp.sender != "client", lo, hi, usedSeg)
 	}
 	replySize := map[string]map[int]int{}
 	for _, tp := range all {
@@ -409,7 +478,7 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 		if c := replyWin(tp); len(c) == 1 {
 			tp.reply = c[0]
 			usedSeg[c[0]] = true
-			k := tp.sender + tp.kind
+			k := tp.sender + tp.kind + tp.name
 			if replySize[k] == nil {
 				replySize[k] = map[int]int{}
 			}
@@ -428,7 +497,7 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 		if t == 0 {
 			t = tp.replyRecvT
 		}
-		if tp.reply = choose(c, t, mode(replySize[tp.sender+tp.kind])); tp.reply != nil {
+		if tp.reply = choose(c, t, mode(replySize[tp.sender+tp.kind+tp.name])); tp.reply != nil {
 			usedSeg[tp.reply] = true
 		}
 	}
@@ -452,33 +521,54 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 		sizes := map[string]map[int]int{}
 		for _, tp := range ts {
 			if tp.seg != nil {
-				if sizes[tp.kind] == nil {
-					sizes[tp.kind] = map[int]int{}
+				if sizes[tp.kind+tp.name] == nil {
+					sizes[tp.kind+tp.name] = map[int]int{}
 				}
-				sizes[tp.kind][tp.seg.tcpLen]++
+				sizes[tp.kind+tp.name][tp.seg.tcpLen]++
 			}
 		}
 		type key struct {
-			kind string
-			size int
+			kind, name string
+			size       int
+		}
+		set := senderSetting(sender, cn, m, out.Implementations)
+		// A witnessed probe sent without compression has one size per
+		// message (minimal padding): a bigger segment carried it with other
+		// packets. OpenSSH's own probes are left as they were.
+		own := map[string]int{}
+		if witnessCompression(cn, sender) == "none" {
+			for _, tp := range ts {
+				if k := tp.kind + tp.name; tp.witness && tp.seg != nil && (own[k] == 0 || tp.seg.tcpLen < own[k]) {
+					own[k] = tp.seg.tcpLen
+				}
+			}
 		}
 		groups := map[key]*sshKA{}
 		var order []key
 		intervals := map[key][]float64{}
 		replies := map[key][]int{}
 		for i, tp := range ts {
-			k := key{tp.kind, mode(sizes[tp.kind])}
+			k := key{tp.kind, tp.name, mode(sizes[tp.kind+tp.name])}
+			shared := false
 			if tp.seg != nil {
 				k.size = tp.seg.tcpLen
+				if o := own[tp.kind+tp.name]; o > 0 && k.size > o {
+					k.size, shared = o, true
+				}
 			}
 			g := groups[k]
 			if g == nil {
-				g = &sshKA{Sender: sender, Message: tp.kind, ProbeBytes: k.size, ProbeAtS: []float64{}}
+				g = &sshKA{Sender: sender, Message: tp.kind, RequestName: tp.name, ReplyExpected: tp.wantReply,
+					ProbeBytes: k.size, ProbeAtS: []float64{}, Setting: set}
 				groups[k] = g
 				order = append(order, k)
 			}
 			g.Probes++
 			g.ProbeAtS = append(g.ProbeAtS, rel(tp.at))
+			if shared {
+				g.SharedSegments++
+				g.SharedSegmentBytes = append(g.SharedSegmentBytes, tp.seg.tcpLen)
+			}
 			if tp.seg != nil {
 				g.ProbesOnWire++
 			}
@@ -537,6 +627,16 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 			}
 		}
 		out.Evidence = append(out.Evidence, fmt.Sprintf("sshd log: %d × 'server_input_global_request: rtype keepalive@openssh.com want_reply 1'; %d × 'channel N: request keepalive@openssh.com confirm 1', %d × keepalive 'send packet: type 80', %d × 'Got N/M for keepalive' (whole log)", nR, nCR, nGR, nGot))
+	}
+	out.Evidence = append(out.Evidence, witnessEv...)
+	for _, side := range []string{"client", "server"} {
+		if im := m.impls[side]; im != nil && im.exit != nil {
+			ev := fmt.Sprintf("%s (%s) exit status %d", im.log, side, *im.exit)
+			if im.endedByLab > 0 {
+				ev += fmt.Sprintf(", ended by the lab at %.3f s", rel(im.endedByLab))
+			}
+			out.Evidence = append(out.Evidence, ev)
+		}
 	}
 
 	// ---- TCP keepalives: the RFC 1122/Linux rule, checked against tshark
@@ -673,6 +773,15 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 		v, _ := configValue(m.sshdConfig, "ClientAliveInterval")
 		cfgNote(notes, "ClientAliveInterval", v, out.SSHKeepalives, "server")
 	}
+	for _, side := range []string{"client", "server"} {
+		id := out.Implementations.Client
+		if side == "server" {
+			id = out.Implementations.Server
+		}
+		if st, ok := m.settings[side]; ok && id != nil && !isOpenSSH(id) {
+			cfgNote(notes, st.name, st.value, out.SSHKeepalives, side)
+		}
+	}
 	return out
 }
 
@@ -776,13 +885,17 @@ func trueCause(out connection, cn *conn, m *meta) (string, string) {
 	if m.typer != "" {
 		return "user-exit", "the lab's typed input ended the remote command (" + m.typer + ")"
 	}
+	cmd := m.remoteCommand
 	if cn.cm != nil {
-		if sm := reSleepTail.FindStringSubmatch(cn.cm.command); sm != nil {
+		cmd = cn.cm.command
+	}
+	if cn.cm != nil || cmd != "" {
+		if sm := reSleepTail.FindStringSubmatch(cmd); sm != nil {
 			if n, _ := strconv.Atoi(sm[1]); n >= 2 {
-				return "idle-logout", fmt.Sprintf("the remote command (%s) ended by itself after %s s without input from the client: the server ended the session after the client's silence, which on the wire is an idle logout (a shell's TMOUT looks the same)", cn.cm.command, sm[1])
+				return "idle-logout", fmt.Sprintf("the remote command (%s) ended by itself after %s s without input from the client: the server ended the session after the client's silence, which on the wire is an idle logout (a shell's TMOUT looks the same)", cmd, sm[1])
 			}
 		}
-		return "user-exit", fmt.Sprintf("the remote command (%s) ended and the session with it", cn.cm.command)
+		return "user-exit", fmt.Sprintf("the remote command (%s) ended and the session with it", cmd)
 	}
 	return "", ""
 }

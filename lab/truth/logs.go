@@ -43,6 +43,7 @@ func readLog(path string) (logFile, error) {
 // The OpenSSH 9.2p1 debug lines this program relies on (verified on captures
 // made by lab/captures.sh; ssh -vvv and sshd LogLevel DEBUG3 -e).
 const (
+	kaOpenSSH      = "keepalive@openssh.com"
 	lSendPkt       = "debug3: send packet: type "
 	lRecvPkt       = "debug3: receive packet: type "
 	lNoMore        = "debug1: Requesting no-more-sessions@openssh.com" // ssh: precedes a non-keepalive type 80
@@ -81,7 +82,11 @@ func isType(s, prefix string, types ...int) bool {
 // event was not logged (e.g. never received on a dead path).
 type probe struct {
 	sender     string // "client" or "server"
-	kind       string // "global-request" or "channel-request"
+	kind       string // "global-request", "global-request-noreply", "channel-request" or "ignore"
+	name       string // request name ("" for ignore)
+	wantReply  bool
+	witness    bool // seen only in the receiver's log (peers.go): sendT is its receive stamp
+	later      int  // witness: packets it logged receiving within 5 ms after this one
 	sendT      float64
 	recvT      float64 // receiver's "receive packet" line
 	replySendT float64 // receiver's "send packet" line for the reply
@@ -90,7 +95,9 @@ type probe struct {
 	sendIdx, replySendIdx int // line numbers in the sender's / responder's log (-1: none)
 }
 
-func (p probe) answered() bool { return p.replyRecvT > 0 }
+// answered: the prober logged receiving the reply, or, for a probe seen only
+// by its receiver (witness), the receiver logged sending it.
+func (p probe) answered() bool { return p.replyRecvT > 0 || (p.witness && p.replySendT > 0) }
 
 // clientProbes: ServerAliveInterval probes. The client's log gives each probe
 // (every type 80 it sends except no-more-sessions) and its reply (type 81/82,
@@ -99,7 +106,7 @@ func clientProbes(lc, ls logFile) []probe {
 	var ps []probe
 	for i, l := range lc {
 		if isType(l.s, lSendPkt, 80) && !(i > 0 && lc[i-1].s == lNoMore) {
-			ps = append(ps, probe{sender: "client", kind: "global-request", sendT: l.t, sendIdx: i, replySendIdx: -1})
+			ps = append(ps, probe{sender: "client", kind: "global-request", name: kaOpenSSH, wantReply: true, sendT: l.t, sendIdx: i, replySendIdx: -1})
 		}
 	}
 	if len(ps) == 0 {
@@ -142,12 +149,12 @@ func serverProbes(ls, lc logFile) []probe {
 		case reChanReq.MatchString(l.s):
 			for n, m := range ls[i+1:] {
 				if isType(m.s, lSendPkt, 98) {
-					ps = append(ps, probe{sender: "server", kind: "channel-request", sendT: m.t, sendIdx: i + 1 + n, replySendIdx: -1})
+					ps = append(ps, probe{sender: "server", kind: "channel-request", name: kaOpenSSH, wantReply: true, sendT: m.t, sendIdx: i + 1 + n, replySendIdx: -1})
 					break
 				}
 			}
 		case isType(l.s, lSendPkt, 80) && !(i > 0 && strings.HasPrefix(ls[i-1].s, lHostkeys)):
-			ps = append(ps, probe{sender: "server", kind: "global-request", sendT: l.t, sendIdx: i, replySendIdx: -1})
+			ps = append(ps, probe{sender: "server", kind: "global-request", name: kaOpenSSH, wantReply: true, sendT: l.t, sendIdx: i, replySendIdx: -1})
 		}
 	}
 	j := 0

@@ -74,6 +74,7 @@ func run(work, out string, names []string) error {
 		sort.Strings(names)
 	}
 	failed := 0
+	rebuilt := map[string]bool{}
 	for _, n := range names {
 		c, version, err := buildCapture(filepath.Join(work, n), out)
 		if err != nil {
@@ -89,7 +90,27 @@ func run(work, out string, names []string) error {
 			return err
 		}
 		entries[c.File] = raw
+		rebuilt[c.File] = true
 		summary(c)
+	}
+	// entries kept from the manifest: add the fields newer than they are
+	upgraded := 0
+	for f, raw := range entries {
+		if rebuilt[f] {
+			continue
+		}
+		nr, ok, err := upgradeEntry(raw, out, man.OpenSSH)
+		if err != nil {
+			log.Printf("%s: not upgraded: %v", f, err)
+			continue
+		}
+		if ok {
+			entries[f] = nr
+			upgraded++
+		}
+	}
+	if upgraded > 0 {
+		log.Printf("%d kept entries given implementations/request_name/reply_expected/setting", upgraded)
 	}
 	// entries made by other lab programs (lab/seedtraces)
 	eps, _ := filepath.Glob(filepath.Join(work, "entries", "*.entry.json"))

@@ -29,6 +29,26 @@ type meta struct {
 	router               string
 	endCause, endWhy     string // declared by the scenario (meta end_cause)
 	dir                  string // the scenario's work directory
+
+	// other implementations (peer_bg in lab/lib.sh, impl_bg in
+	// lab/scenarios.d/impl2.sh), by side ("client"/"server")
+	impls         map[string]*implMeta
+	settings      map[string]settingMeta // meta setting SIDE NAME VALUE
+	implCmd       map[string]string      // meta client_impl / server_impl COMMAND (e.g. another OpenSSH build)
+	remoteCommand string                 // meta remote_command
+	compression   string                 // meta compression: what the lab configured (free text)
+	witnessIgnore bool                   // count SSH_MSG_IGNORE as probes (default; meta witness_ignore 0 turns it off)
+}
+
+type implMeta struct {
+	side, log, command  string
+	version             string // meta impl_version SIDE V, when the banner has none
+	exit                *int
+	started, endedByLab float64
+}
+
+type settingMeta struct {
+	name, value string
 }
 
 type clientMeta struct {
@@ -45,7 +65,17 @@ func readMeta(path string) (*meta, error) {
 		return nil, err
 	}
 	defer f.Close()
-	m := &meta{dir: filepath.Dir(path), port: 22, sysctls: map[string]map[string]string{"client": {}, "server": {}}}
+	m := &meta{dir: filepath.Dir(path), port: 22, sysctls: map[string]map[string]string{"client": {}, "server": {}},
+		impls: map[string]*implMeta{}, settings: map[string]settingMeta{}, implCmd: map[string]string{}, witnessIgnore: true}
+	implByLog := map[string]*implMeta{}
+	impl := func(side string) *implMeta {
+		im := m.impls[side]
+		if im == nil {
+			im = &implMeta{side: side}
+			m.impls[side] = im
+		}
+		return im
+	}
 	byLog := map[string]*clientMeta{}
 	cl := func(name string) *clientMeta {
 		c := byLog[name]
@@ -131,6 +161,43 @@ func readMeta(path string) (*meta, error) {
 			if len(f) >= 3 {
 				c.command = strings.Join(f[2:], " ")
 			}
+		case "impl": // impl SIDE LOGNAME COMMAND
+			if len(f) >= 3 {
+				im := impl(v)
+				im.log = f[2]
+				if len(f) >= 4 {
+					im.command = strings.Join(f[3:], " ")
+				}
+				implByLog[im.log] = im
+			}
+		case "impl_version":
+			if len(f) >= 3 {
+				impl(v).version = f[2]
+			}
+		case "impl_started", "impl_exit", "impl_ended_by_lab":
+			if im := implByLog[v]; im != nil && len(f) >= 3 {
+				switch f[0] {
+				case "impl_started":
+					im.started, _ = strconv.ParseFloat(f[2], 64)
+				case "impl_ended_by_lab":
+					im.endedByLab, _ = strconv.ParseFloat(f[2], 64)
+				default:
+					n, _ := strconv.Atoi(f[2])
+					im.exit = &n
+				}
+			}
+		case "setting":
+			if len(f) >= 4 {
+				m.settings[v] = settingMeta{name: f[2], value: f[3]}
+			}
+		case "client_impl", "server_impl":
+			m.implCmd[strings.TrimSuffix(f[0], "_impl")] = strings.Join(f[1:], " ")
+		case "remote_command":
+			m.remoteCommand = strings.Join(f[1:], " ")
+		case "compression":
+			m.compression = strings.Join(f[1:], " ")
+		case "witness_ignore":
+			m.witnessIgnore = v != "0"
 		case "ssh_exit":
 			if len(f) >= 3 {
 				n, _ := strconv.Atoi(f[2])

@@ -88,6 +88,12 @@ func renderCapture(w *strings.Builder, c *capture) {
 		} else if m.SSHBase != "" {
 			fmt.Fprintf(w, "- ssh: `%s`\n", sshLine(m.SSHBase, m.SSHOptions, m.Port, server, m.SSHCommand))
 		}
+		if m.ClientImpl != "" {
+			fmt.Fprintf(w, "- client: `%s`\n", m.ClientImpl)
+		}
+		if m.ServerImpl != "" {
+			fmt.Fprintf(w, "- server: `%s`\n", m.ServerImpl)
+		}
 		if len(m.SSHDConfig) > 0 {
 			fmt.Fprintf(w, "- sshd_config, besides the base: `%s`\n", strings.Join(m.SSHDConfig, "`, `"))
 		}
@@ -118,7 +124,11 @@ func renderCapture(w *strings.Builder, c *capture) {
 			if mac == "" {
 				mac = "implicit (AEAD)"
 			}
-			fmt.Fprintf(w, "- negotiated (ssh -vvv): cipher %s, MAC %s\n", m.Cipher, mac)
+			comp := ""
+			if m.Compression != "" && m.Compression != "none" {
+				comp = ", compression " + m.Compression
+			}
+			fmt.Fprintf(w, "- negotiated (OpenSSH's DEBUG log): cipher %s, MAC %s%s\n", m.Cipher, mac, comp)
 		}
 		if m.SSHExit != nil {
 			fmt.Fprintf(w, "- ssh exit status: %d\n", *m.SSHExit)
@@ -139,6 +149,9 @@ func renderCapture(w *strings.Builder, c *capture) {
 			hs = ", no handshake in the file"
 		}
 		fmt.Fprintf(w, "- wire, %s → %s (%d packets%s):\n", cn.Client, cn.Server, cn.Packets, hs)
+		if im := cn.Implementations; im.Client != nil || im.Server != nil {
+			fmt.Fprintf(w, "  - implementations: client %s, server %s\n", implString(im.Client), implString(im.Server))
+		}
 		if len(cn.SSHKeepalives) == 0 {
 			w.WriteString("  - SSH keepalives: none\n")
 		}
@@ -151,9 +164,21 @@ func renderCapture(w *strings.Builder, c *capture) {
 			if !c.Synthetic && (k.ProbesOnWire != k.Probes || k.Retransmissions > 0) {
 				extra = fmt.Sprintf("; %d of them on the wire as new segments, %d retransmissions", k.ProbesOnWire, k.Retransmissions)
 			}
+			if k.SharedSegments > 0 {
+				extra += fmt.Sprintf("; %d of them in a segment shared with other packets (%s B)", k.SharedSegments, joinInts(k.SharedSegmentBytes))
+			}
 			msg := k.Message
 			if msg == "" {
 				msg = "probe"
+			}
+			if k.RequestName != "" {
+				msg += " " + k.RequestName
+			}
+			if k.Setting != nil {
+				msg += ", " + k.Setting.Name
+				if k.Setting.Value != nil {
+					msg += fmt.Sprintf(" %g", *k.Setting.Value)
+				}
 			}
 			fmt.Fprintf(w, "  - SSH keepalives from the %s (%s): %d probes of %d B, %d answered (%d B)%s%s\n",
 				k.Sender, msg, k.Probes, k.ProbeBytes, k.Answered, k.ReplyBytes, iv, extra)
@@ -187,4 +212,22 @@ func renderCapture(w *strings.Builder, c *capture) {
 	for _, n := range c.Notes {
 		fmt.Fprintf(w, "- note: %s\n", n)
 	}
+}
+
+func implString(id *implID) string {
+	if id == nil {
+		return "unknown"
+	}
+	if id.Version == "" {
+		return id.Name
+	}
+	return id.Name + " " + id.Version
+}
+
+func joinInts(xs []int) string {
+	ss := make([]string, len(xs))
+	for i, x := range xs {
+		ss[i] = fmt.Sprint(x)
+	}
+	return strings.Join(ss, ", ")
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+"""lab/impl/paramiko/client.py HOST PORT KEY HOSTKEY_PUB INTERVAL COMMAND
+
+A paramiko client for the lab (python3-paramiko, Debian 12: 2.12): connects
+as root with the lab's ed25519 key, checks the server's host key against the
+lab's public host key, calls Transport.set_keepalive(INTERVAL) (0: not at
+all), runs COMMAND in a session channel, copies its output to stdout and
+exits with its exit status. paramiko's own log goes to stderr at DEBUG.
+Bounded: it gives up after 120 s.
+"""
+import logging
+import sys
+import time
+
+import paramiko
+
+
+def main():
+    host, port, key, hostkey_pub, interval, command = sys.argv[1:7]
+    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG,
+                        format="%(levelname)s %(name)s: %(message)s")
+    kt, kb = open(hostkey_pub).read().split()[:2]
+    client = paramiko.SSHClient()
+    client.get_host_keys().add("[%s]:%s" % (host, port) if port != "22" else host,
+                               kt, paramiko.Ed25519Key(data=paramiko.py3compat.decodebytes(kb.encode())))
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    client.connect(host, port=int(port), username="root",
+                   key_filename=key, allow_agent=False, look_for_keys=False, timeout=10)
+    t = client.get_transport()
+    print("lab: remote version %s, local version %s" % (t.remote_version, t.local_version),
+          file=sys.stderr, flush=True)
+    if float(interval) > 0:
+        t.set_keepalive(int(float(interval)))
+        print("lab: Transport.set_keepalive(%s)" % interval, file=sys.stderr, flush=True)
+    ch = t.open_session()
+    ch.exec_command(command)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if ch.recv_ready():
+            sys.stdout.write(ch.recv(4096).decode(errors="replace"))
+            sys.stdout.flush()
+        elif ch.exit_status_ready():
+            break
+        else:
+            time.sleep(0.05)
+    rc = ch.recv_exit_status() if ch.exit_status_ready() else 124
+    print("lab: exit status %d" % rc, file=sys.stderr, flush=True)
+    client.close()
+    sys.exit(rc)
+
+
+if __name__ == "__main__":
+    main()
