@@ -140,6 +140,7 @@ func htmlFacts(c analyze.Conn) [][2]string {
 	facts := [][2]string{
 		{"first – last packet", c.FirstSeen.UTC().Format("2006-01-02 15:04:05.000") + " – " + c.LastSeen.UTC().Format("15:04:05.000")},
 		{"packets", strconv.Itoa(c.Packets)},
+		{"software", softwareText(c)},
 		{"end", fmt.Sprintf("%s (%s)", c.End.Cause, c.End.How)},
 		{"longest silence", seconds(c.Risk.LongestIdle) + " s"}}
 	if c.Risk.EffectiveKeepalive > 0 {
@@ -304,7 +305,7 @@ func kaRow(layer string, k analyze.Keepalives) []string {
 	if k.Interval.N > 0 {
 		interval = seconds(k.Interval.Median)
 	}
-	return []string{layer, k.Sender.String(), strconv.Itoa(k.Probes), strconv.Itoa(k.Answered), strconv.Itoa(k.ProbeBytes), interval}
+	return []string{layer, k.Sender.String(), strconv.Itoa(k.Probes), answeredCell(k), strconv.Itoa(k.ProbeBytes), interval}
 }
 
 // markOf is how a packet of the timeline is drawn; pure ACKs are not.

@@ -60,7 +60,7 @@ func connTable(w io.Writer, c analyze.Conn) error {
 		if layer == "TCP" && k.Answered > 0 {
 			reply = "ACK"
 		}
-		t.Append(layer, k.Sender.String(), strconv.Itoa(k.Probes), strconv.Itoa(k.Answered),
+		t.Append(layer, k.Sender.String(), strconv.Itoa(k.Probes), answeredCell(k),
 			strconv.Itoa(k.ProbeBytes), reply, interval, span, latency)
 		rows++
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/sshalive/sshalive/analyze"
 )
@@ -192,4 +193,28 @@ func labelText(l analyze.Label) string {
 		return "retransmission"
 	}
 	return "unknown"
+}
+
+// answeredCell is the answered column: "—" for keepalives that get no
+// reply by design.
+func answeredCell(k analyze.Keepalives) string {
+	if k.Kind != analyze.KindTCP && !k.Message.ReplyExpected() {
+		return "—"
+	}
+	return strconv.Itoa(k.Answered)
+}
+
+// softwareText names both ends' SSH software ("client PuTTY 0.78, server
+// OpenSSH 9.2p1"), or says the banners were not captured.
+func softwareText(c analyze.Conn) string {
+	var parts []string
+	for _, r := range []analyze.Role{analyze.Client, analyze.Server} {
+		if t := implText(c.Implementations[r]); t != "" {
+			parts = append(parts, r.String()+" "+t)
+		}
+	}
+	if len(parts) == 0 {
+		return "banners not captured"
+	}
+	return strings.Join(parts, ", ")
 }
