@@ -28,6 +28,7 @@ type sshCand struct {
 	reply     bool   // it answered a kept candidate of the peer: not data
 	crowded   bool   // its sender sent more within loneGap, before any reply
 	afterPeer bool   // sent within replyWindow of the peer's data: an answer, not a timer's
+	pending   bool   // unanswered, but the capture ended before its reply was due
 }
 
 // quiet reports whether c followed a silence its sender's keepalive timer
@@ -132,9 +133,10 @@ func (f *flow) onData(x tcpFact, ev int32) {
 		lat := at.Sub(c.at)
 		// With exact sizes, data that cannot be the reply leaves a request
 		// waiting for it (output streaming past a keepalive).
-		if !(lat <= replyWindow && c.quiet() && f.ssh.awaitsReply(p, c.size) && !f.ssh.isReplySize(p, n)) {
+		win := f.tcp.replyWindow()
+		if !(lat <= win && c.quiet() && f.ssh.awaitsReply(p, c.size) && !f.ssh.isReplySize(p, n)) {
 			answered := false
-			if lat <= replyWindow {
+			if lat <= win {
 				c.answered, c.replySize, c.latency, c.replyEv = true, n, lat, ev
 				answered = true
 			}
@@ -214,12 +216,15 @@ func (f *flow) settle(d Role, c sshCand) bool {
 	return false
 }
 
-// settlePending settles both senders' pending candidates (the connection is
-// being summarised).
-func (f *flow) settlePending() {
+// settlePending settles both senders' pending candidates: the connection
+// is being summarised as of at. On an open connection a candidate whose
+// reply is not yet due is pending, not unanswered.
+func (f *flow) settlePending(at time.Time) {
 	for _, d := range []Role{Client, Server} {
 		if f.cands.hasPd[d] {
-			f.settle(d, f.cands.pend[d])
+			c := f.cands.pend[d]
+			c.pending = f.tcp.end.How == "" && at.Sub(c.at) < f.tcp.replyWindow()
+			f.settle(d, c)
 			f.cands.hasPd[d] = false
 		}
 	}

@@ -189,7 +189,7 @@ func byPattern(cands []sshCand) ([]accepted, map[int]bool) {
 func withEvidence(acc []accepted, answered map[int]bool) []accepted {
 	kept := acc[:0]
 	for _, a := range acc {
-		if a.answered || !a.msg.ReplyExpected() || a.retrans > 0 || answered[a.size] && !a.crowded {
+		if a.answered || !a.msg.ReplyExpected() || a.retrans > 0 || answered[a.size] && (!a.crowded || a.pending) {
 			kept = append(kept, a)
 		}
 	}
@@ -248,7 +248,7 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 		if a.idle != unknownIdle {
 			idles = append(idles, a.idle)
 		}
-		k.tally(a.at, a.answered)
+		k.tally(a.at, a.answered, a.pending)
 		if a.answered {
 			replies[a.replySize]++
 			lat = append(lat, a.latency)
@@ -268,7 +268,7 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 // markProbe labels an SSH probe (and its reply) in the sketch and timeline;
 // one without a reply by design is no unanswered probe.
 func (f *flow) markProbe(d Role, c sshCand, replyExpected bool) {
-	if c.answered || !replyExpected {
+	if c.answered || c.pending || !replyExpected {
 		f.tl.label(c.probeEv, LabelSSHProbe)
 		f.tl.label(c.replyEv, LabelSSHReply)
 		f.activity.add(c.at, MarkProbe<<d)
@@ -293,7 +293,7 @@ func (f *flow) tcpKeepalives(d Role) (Keepalives, bool) {
 			intervals = append(intervals, p.at.Sub(ps[i-1].at))
 		}
 		idles = append(idles, p.idle)
-		k.tally(p.at, p.answered)
+		k.tally(p.at, p.answered, false)
 		if p.answered {
 			f.tl.label(p.ev, LabelTCPProbe)
 			f.activity.add(p.at, MarkTCPProbe<<d)

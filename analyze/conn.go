@@ -75,6 +75,7 @@ type Keepalives struct {
 	Message      Message // the SSH message (SSH probes; MsgUnknown when sizes cannot tell)
 	Probes       int
 	Answered     int
+	Pending      int // sent so shortly before the capture ended that no reply was due yet
 	ProbeBytes   int
 	ReplyBytes   int // 0 when none was answered
 	First, Last  time.Time
@@ -124,9 +125,14 @@ func (k ProbeKind) String() string {
 
 // tally counts the next probe, in time order: answered, or one more in the
 // current run of unanswered ones (TrailingUnanswered is that run). A probe
-// that has no reply by design is neither.
-func (k *Keepalives) tally(at time.Time, answered bool) {
+// that has no reply by design is neither; nor is one still pending when the
+// capture ended.
+func (k *Keepalives) tally(at time.Time, answered, pending bool) {
 	if !k.Message.ReplyExpected() {
+		return
+	}
+	if pending && !answered {
+		k.Pending++
 		return
 	}
 	if answered {

@@ -121,13 +121,14 @@ func (f *flow) carried() bool {
 	return f.tcp.dir[Client].dataSeen || f.tcp.dir[Server].dataSeen || len(f.tcpProbe[Client])+len(f.tcpProbe[Server]) > 0
 }
 
-// summarise settles the connection's candidates and returns its summary;
-// ok is false for a connection that never carried data nor a keepalive.
-func (f *flow) summarise() (Conn, bool) {
+// summarise settles the connection's candidates and returns its summary as
+// of at (the capture's end, or now in a live capture); ok is false for a
+// connection that never carried data nor a keepalive.
+func (f *flow) summarise(at time.Time) (Conn, bool) {
 	if !f.carried() && f.tcp.synSeen {
 		return Conn{}, false
 	}
-	f.settlePending()
+	f.settlePending(at)
 	c := Conn{
 		Client: f.client, Server: f.server,
 		FirstSeen: f.tcp.first, LastSeen: f.tcp.last,

@@ -90,6 +90,43 @@ type tcpConn struct {
 	lastHeard [2]time.Time   // last segment each end received from its peer
 	probeAt   [2]time.Time   // per prober: the TCP keepalive awaiting its ACK
 	probePend [2]bool
+	lastSent  [2]time.Time // each end's last segment other than its ACK of a TCP keepalive
+	jump      clockJumpMark
+
+	// Round-trip time: from the client's SYN to its ACK of the SYN/ACK (the
+	// same wherever the capture was taken), else the sum over both
+	// directions of the quickest pure ACK of new data.
+	synAt    time.Time
+	isn      uint32 // the client SYN's sequence number, once synAt is set
+	hsRTT    time.Duration
+	minAck   [2]time.Duration // per data sender: its quickest data-to-ACK time
+	ackTimed [2]bool
+}
+
+// clockJumpMark remembers the clock before a jump of more than clockJump,
+// until the next packet confirms the jump or shows it was one packet
+// stamped in the future.
+type clockJumpMark struct {
+	before  time.Time
+	longest time.Duration
+}
+
+// rtt is the connection's round-trip time as far as the capture shows it
+// (0: not known yet).
+func (t *tcpConn) rtt() time.Duration {
+	switch {
+	case t.hsRTT > 0:
+		return t.hsRTT
+	case t.ackTimed[Client] && t.ackTimed[Server]:
+		return t.minAck[Client] + t.minAck[Server]
+	}
+	return 0
+}
+
+// replyWindow bounds the time from a probe to its reply: a second, or
+// twice the round trip and some on a slow path.
+func (t *tcpConn) replyWindow() time.Duration {
+	return max(replyWindow, 2*t.rtt()+replySlack)
 }
 
 func seqLess(a, b uint32) bool { return int32(a-b) < 0 }
@@ -104,6 +141,11 @@ func (t *tcpConn) observe(seg *Segment, d Role) tcpFact {
 	if fl.Has(FlagSYN) {
 		t.synSeen = true
 		ds.next, ds.hasNext = seg.Seq+1, true
+		if d == Client && !fl.Has(FlagACK) && t.synAt.IsZero() {
+			t.synAt, t.isn = x.at, seg.Seq
+		}
+	} else if d == Client && t.hsRTT == 0 && !t.synAt.IsZero() && t.dir[Server].hasNext && fl.Has(FlagACK) && seg.Ack == t.dir[Server].next {
+		t.hsRTT = max(x.at.Sub(t.synAt), time.Microsecond)
 	}
 	if fl&(FlagFIN|FlagRST) != 0 && t.end.How == "" {
 		t.end = End{How: "fin", By: d, At: x.at}
@@ -118,6 +160,9 @@ func (t *tcpConn) observe(seg *Segment, d Role) tcpFact {
 		t.payload(seg, d, &x)
 	case !ds.hasNext:
 		ds.next, ds.hasNext = seg.Seq, true
+		if x.kind == segTCPProbe {
+			ds.next++ // a keepalive is at next-1
+		}
 	}
 	if fl.Has(FlagFIN) {
 		end := seg.Seq + uint32(seg.PayloadLen) + 1
@@ -130,7 +175,10 @@ func (t *tcpConn) observe(seg *Segment, d Role) tcpFact {
 		t.out[d] = outstanding{on: true, at: x.at, gap: x.gap, survived: survived, heard: t.dir[d.Peer()].lastSeg}
 	}
 	if fl.Has(FlagACK) {
-		t.acked(d, seg.Ack)
+		t.acked(d, seg.Ack, x.at, seg.PayloadLen == 0 && fl&(FlagSYN|FlagFIN|FlagRST) == 0)
+	}
+	if x.kind != segTCPProbeAck {
+		t.lastSent[d] = x.at
 	}
 	ds.window = seg.Window
 	ds.seen = true
@@ -148,14 +196,24 @@ func (t *tcpConn) observe(seg *Segment, d Role) tcpFact {
 
 // clock advances the connection's clock to at and returns the segment's
 // time and the silence before it. Time running backwards (a clock step,
-// merged captures) stands still for this connection instead.
+// merged captures) stands still for this connection instead — unless the
+// packet before was one stamped far in the future: then that one is
+// forgotten and the clock goes on from where it was.
 func (t *tcpConn) clock(at time.Time) (time.Time, time.Duration) {
 	gap := time.Duration(0)
 	if t.packets > 0 {
 		if at.Before(t.last) {
-			at = t.last
+			if j := t.jump; !j.before.IsZero() && !at.Before(j.before) {
+				t.last, t.longestIdle = j.before, j.longest
+			} else {
+				at = t.last
+			}
 		}
-		if gap = at.Sub(t.last); gap > t.longestIdle {
+		t.jump = clockJumpMark{}
+		if gap = at.Sub(t.last); gap > clockJump {
+			t.jump = clockJumpMark{before: t.last, longest: t.longestIdle}
+		}
+		if gap > t.longestIdle {
 			t.longestIdle = gap
 		}
 	}
@@ -176,8 +234,13 @@ func (t *tcpConn) keepalive(seg *Segment, d Role, at time.Time) (segKind, time.D
 	if fl&(FlagSYN|FlagFIN|FlagRST) != 0 || !fl.Has(FlagACK) {
 		return segControl, 0
 	}
-	if ds.hasNext && seg.PayloadLen <= 1 && seg.Seq == ds.next-1 &&
-		at.Sub(ds.lastSeg) >= tcpProbeMinGap && (!ps.hasAck || ps.ack == ds.next) {
+	next, known := ds.next, ds.hasNext
+	if !known && ps.hasAck {
+		// mid-stream: the peer's ACK says where d's sequence stands
+		next, known = ps.ack, true
+	}
+	if known && seg.PayloadLen <= 1 && seg.Seq == next-1 &&
+		at.Sub(t.lastSent[d]) >= tcpProbeMinGap && (!ps.hasAck || ps.ack == next) {
 		if ps.seen && ps.window == 0 {
 			return segWindowProbe, 0
 		}
@@ -191,7 +254,7 @@ func (t *tcpConn) keepalive(seg *Segment, d Role, at time.Time) (segKind, time.D
 	p := d.Peer()
 	if seg.PayloadLen == 0 && t.probePend[p] && seg.Ack == ps.next && (!ds.hasNext || seg.Seq == ds.next) {
 		t.probePend[p] = false
-		if at.Sub(t.probeAt[p]) <= 2*replyWindow {
+		if at.Sub(t.probeAt[p]) <= 2*t.replyWindow() {
 			return segTCPProbeAck, 0
 		}
 	}
@@ -219,13 +282,23 @@ func (t *tcpConn) payload(seg *Segment, d Role, x *tcpFact) {
 	}
 }
 
-// acked records an acknowledgment sent by d: the peer's data up to ack has
-// arrived.
-func (t *tcpConn) acked(d Role, ack uint32) {
+// acked records an acknowledgment sent by d at at: the peer's data up to
+// ack has arrived. A pure ACK clearing data sent once times the round trip
+// (an ACK riding on later data may have waited for it).
+func (t *tcpConn) acked(d Role, ack uint32, at time.Time, pure bool) {
 	ds, ps := &t.dir[d], &t.dir[d.Peer()]
 	ds.ack, ds.hasAck = ack, true
+	if ps.hasNext && !ps.dataSeen && ack == ps.next+1 {
+		// mid-stream, the peer's sequence was seeded from a keepalive at
+		// next-1: this ACK says where it stands
+		ps.next = ack
+	}
 	if o := &t.out[d.Peer()]; o.on && ps.hasNext && !seqLess(ack, ps.next) {
 		o.on = false
+		p := d.Peer()
+		if sample := at.Sub(o.at); pure && o.retrans == 0 && (!t.ackTimed[p] || sample < t.minAck[p]) {
+			t.minAck[p], t.ackTimed[p] = sample, true
+		}
 	}
 }
 
@@ -236,9 +309,23 @@ func (t *tcpConn) swap() {
 	t.lastHeard[0], t.lastHeard[1] = t.lastHeard[1], t.lastHeard[0]
 	t.probeAt[0], t.probeAt[1] = t.probeAt[1], t.probeAt[0]
 	t.probePend[0], t.probePend[1] = t.probePend[1], t.probePend[0]
+	t.lastSent[0], t.lastSent[1] = t.lastSent[1], t.lastSent[0]
+	t.minAck[0], t.minAck[1] = t.minAck[1], t.minAck[0]
+	t.ackTimed[0], t.ackTimed[1] = t.ackTimed[1], t.ackTimed[0]
 	if t.end.How != "" {
 		t.end.By = t.end.By.Peer()
 	}
+}
+
+// reopens reports whether seg, a SYN without ACK, opens a new connection on
+// this one's 4-tuple: any SYN but a retransmission of this connection's own
+// (same ISN) — after a close, a half-close, a dead path, or in a capture
+// that began mid-connection.
+func (t *tcpConn) reopens(seg *Segment) bool {
+	if seg.Flags&(FlagSYN|FlagACK) != FlagSYN {
+		return false
+	}
+	return t.synAt.IsZero() || seg.Seq != t.isn
 }
 
 // closed reports whether both FINs or an RST were seen.

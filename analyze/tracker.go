@@ -34,8 +34,10 @@ const (
 	// intervals are whole seconds and ssh fires its first one early (FACTS,
 	// "Seen on real captures": 1.2–1.95 s for an interval of 2).
 	minIdle = 900 * time.Millisecond
-	// replyWindow bounds the time from a probe to its reply.
+	// replyWindow bounds the time from a probe to its reply on a fast path;
+	// on a slow one it grows to 2 × RTT + replySlack (tcpConn.replyWindow).
 	replyWindow = time.Second
+	replySlack  = 250 * time.Millisecond
 	// maxProbeBytes is larger than any keepalive under any cipher (116).
 	maxProbeBytes = 128
 	// tcpProbeMinGap is the least silence from the prober before a TCP
@@ -47,6 +49,11 @@ const (
 	// freshTimeout forgets a connection that carried no data and no
 	// keepalive for this long (an unanswered SYN, a scan).
 	freshTimeout = 2 * time.Minute
+	// clockJump: a segment stamped this far ahead of the others moves the
+	// tracker's clock (which expires connections) only once the next one
+	// confirms it; one packet stamped in the future must not expire every
+	// connection at once.
+	clockJump = time.Minute
 	// A sweep for idle and closed connections runs every sweepEvery
 	// segments or sweepPeriod of packet time, whichever comes first.
 	sweepEvery  = 4096
@@ -73,6 +80,8 @@ type Tracker struct {
 	noData   int
 	sinceSwp int
 	lastSwp  time.Time
+	now      time.Time // the packets' clock: the latest time a segment showed (and confirmed)
+	jump     time.Time // a time more than clockJump ahead of now, awaiting confirmation
 }
 
 // pairKey names a connection whichever way a segment goes: its two
@@ -137,7 +146,7 @@ func (t *Tracker) Observe(seg Segment) {
 	if f == nil || f.key != k {
 		f = t.flows[k]
 	}
-	if f != nil && f.closed() && seg.Flags&(FlagSYN|FlagACK) == FlagSYN {
+	if f != nil && f.tcp.reopens(&seg) {
 		t.finish(f, false) // the 4-tuple is reused by a new connection
 		f = nil
 	}
@@ -162,15 +171,38 @@ func (t *Tracker) Observe(seg Segment) {
 	default:
 		f.list.moveToFront(f)
 	}
-	if t.sinceSwp++; t.sinceSwp >= sweepEvery || seg.At.Sub(t.lastSwp) >= sweepPeriod {
-		t.Advance(seg.At)
+	if now, ok := t.clock(seg.At); ok {
+		if t.sinceSwp++; t.sinceSwp >= sweepEvery || now.Sub(t.lastSwp) >= sweepPeriod {
+			t.Advance(now)
+		}
 	}
+}
+
+// clock moves the tracker's clock with a segment's time at; ok is false
+// while at is an unconfirmed jump ahead.
+func (t *Tracker) clock(at time.Time) (time.Time, bool) {
+	switch {
+	case t.now.IsZero() || !at.After(t.now.Add(clockJump)):
+		t.jump = time.Time{}
+	case !t.jump.IsZero() && !at.Before(t.jump.Add(-clockJump)):
+		t.jump = time.Time{} // the second segment out there: a real jump
+	default:
+		t.jump = at
+		return t.now, false
+	}
+	if at.After(t.now) {
+		t.now = at
+	}
+	return t.now, true
 }
 
 // Advance summarises the connections that are idle or closed as of now. Observe
 // calls it; a live capture also calls it when no packet comes, with the
 // time the clock of its packets would show.
 func (t *Tracker) Advance(now time.Time) {
+	if now.After(t.now) {
+		t.now = now
+	}
 	t.sinceSwp = 0
 	t.lastSwp = now
 	t.sweep(now)
@@ -190,7 +222,7 @@ func (t *Tracker) Drain() []Conn {
 func (t *Tracker) Snapshot() []Conn {
 	out := make([]Conn, 0, len(t.flows))
 	for _, f := range t.flows {
-		if c, ok := f.clone().summarise(); ok {
+		if c, ok := f.clone().summarise(t.now); ok {
 			out = append(out, c)
 		}
 	}
@@ -264,7 +296,7 @@ func (t *Tracker) finish(f *flow, evicted bool) {
 		t.last = nil
 	}
 	f.list.remove(f)
-	c, ok := f.summarise()
+	c, ok := f.summarise(t.now)
 	if !ok {
 		t.noData++
 		return

@@ -41,10 +41,13 @@ func statsJSON(s analyze.Stats) *jsonStats {
 
 // JSONKeepalives is one sender's keepalives of one kind.
 type JSONKeepalives struct {
-	Sender             string     `json:"sender"`
-	Kind               string     `json:"kind"`
-	Probes             int        `json:"probes"`
-	Answered           int        `json:"answered"`
+	Sender   string `json:"sender"`
+	Kind     string `json:"kind"`
+	Probes   int    `json:"probes"`
+	Answered int    `json:"answered"`
+	// Pending: probes sent so shortly before the capture ended that no
+	// reply was due yet (neither answered nor unanswered).
+	Pending            int        `json:"pending"`
 	ProbeBytes         int        `json:"probe_bytes"`
 	ReplyBytes         int        `json:"reply_bytes"`
 	Interval           *jsonStats `json:"interval_s"`
@@ -214,7 +217,7 @@ func keepalivesJSON(ks []analyze.Keepalives) []JSONKeepalives {
 		}
 		out = append(out, JSONKeepalives{
 			Message: msg, ReplyExpected: reply,
-			Sender: k.Sender.String(), Kind: k.Kind.String(), Probes: k.Probes, Answered: k.Answered,
+			Sender: k.Sender.String(), Kind: k.Kind.String(), Probes: k.Probes, Answered: k.Answered, Pending: k.Pending,
 			ProbeBytes: k.ProbeBytes, ReplyBytes: k.ReplyBytes,
 			Interval: statsJSON(k.Interval), IdleBefore: statsJSON(k.IdleBefore), ReplyLatency: statsJSON(k.ReplyLatency),
 			LongestUnanswered: k.LongestUnanswered, TrailingUnanswered: k.TrailingUnanswered,

@@ -57,13 +57,18 @@ func Sentences(c analyze.Conn) []string {
 }
 
 func answeredPhrase(k analyze.Keepalives) string {
+	due := k.Probes - k.Pending
+	s := fmt.Sprintf("%d of %d answered", k.Answered, due)
 	switch {
-	case k.Answered == k.Probes:
-		return "all answered"
+	case k.Answered == due:
+		s = "all answered"
 	case k.Answered == 0:
-		return "none answered"
+		s = "none answered"
 	}
-	return fmt.Sprintf("%d of %d answered", k.Answered, k.Probes)
+	if k.Pending > 0 {
+		s += fmt.Sprintf(", %d still awaiting its reply when the capture ended", k.Pending)
+	}
+	return s
 }
 
 func sshSentence(c analyze.Conn, k analyze.Keepalives) string {
