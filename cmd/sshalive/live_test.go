@@ -232,7 +232,9 @@ func TestLiveServerAlive(t *testing.T) {
 	}
 	c := oneConn(t, stdout.String())
 	checkKA(t, c.SSHKeepalives, "client", 4, 1.0)
-	if c.SSHKeepalives[0].ProbeBytes != 52 || c.SSHKeepalives[0].ReplyBytes != 28 || c.End.How != "fin" || c.End.By != "client" {
+	// Which end sends the first FIN after the remote command ends depends on
+	// scheduling (ssh and sshd close within microseconds of each other).
+	if c.SSHKeepalives[0].ProbeBytes != 52 || c.SSHKeepalives[0].ReplyBytes != 28 || c.End.How != "fin" {
 		t.Errorf("%+v", c)
 	}
 	if !strings.Contains(stderr.String(), "dropped by kernel") {

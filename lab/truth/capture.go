@@ -542,6 +542,22 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 					own[k] = tp.seg.tcpLen
 				}
 			}
+			// every probe of a kind shared a segment (PuTTY's IGNORE sent with
+			// each keystroke): its exact size, when the rest of the smallest
+			// such segment is a size this sender also sent as a segment alone
+			alone := map[int]bool{}
+			for _, p := range cn.pkts {
+				if p.isTCP && p.tcpLen > 0 && cn.fromClient(p) == (sender == "client") {
+					alone[p.tcpLen] = true
+				}
+			}
+			cipher, mac := witnessCipher(cn, sender)
+			for _, tp := range ts {
+				k := tp.kind + tp.name
+				if s := packetSize(probePayload(tp.kind, tp.name), cipher, mac); tp.witness && s > 0 && own[k] > s && alone[own[k]-s] {
+					own[k] = s
+				}
+			}
 		}
 		groups := map[key]*sshKA{}
 		var order []key

@@ -462,3 +462,87 @@ func implCommands(m *meta) (client, server string) {
 	}
 	return get("client"), get("server")
 }
+
+// ---- exact sizes, for witnessed probes that never had a segment of their own
+
+var reKexDirCipher = regexp.MustCompile(`^debug1: kex: (client->server|server->client) cipher: (\S+) MAC: (\S+) compression: \S+`)
+
+// witnessCipher: the cipher and MAC ("<implicit>" for an AEAD) the sender's
+// packets were sent with, from the OpenSSH end's kex line.
+func witnessCipher(cn *conn, sender string) (cipher, mac string) {
+	dir := "client->server"
+	if sender == "server" {
+		dir = "server->client"
+	}
+	for _, l := range []logFile{cn.ls, cn.lc} {
+		for _, x := range l {
+			if sm := reKexDirCipher.FindStringSubmatch(x.s); sm != nil && sm[1] == dir {
+				return sm[2], sm[3]
+			}
+		}
+	}
+	return "", ""
+}
+
+// probePayload: the payload length of a keepalive message (an IGNORE: the
+// empty string PuTTY sends; requests: name and want_reply).
+func probePayload(kind, name string) int {
+	switch kind {
+	case "ignore":
+		return 1 + 4
+	case "global-request", "global-request-noreply":
+		return 1 + 4 + len(name) + 1
+	case "channel-request":
+		return 1 + 4 + 4 + len(name) + 1
+	}
+	return 0
+}
+
+// packetSize: the on-wire size of one uncompressed SSH packet with a payload
+// of n bytes and minimal padding (RFC 4253 §6; the length field outside the
+// padded part for AEAD and -etm MACs), 0 for a cipher or MAC it does not know.
+func packetSize(n int, cipher, mac string) int {
+	block := 0
+	switch {
+	case strings.HasPrefix(cipher, "aes"):
+		block = 16
+	case cipher == "chacha20-poly1305@openssh.com", cipher == "3des-cbc":
+		block = 8
+	default:
+		return 0
+	}
+	aead := cipher == "chacha20-poly1305@openssh.com" || strings.HasSuffix(cipher, "-gcm@openssh.com")
+	tag := 16
+	if !aead {
+		switch strings.TrimSuffix(mac, "-etm@openssh.com") {
+		case "hmac-sha2-256":
+			tag = 32
+		case "hmac-sha2-512":
+			tag = 64
+		case "hmac-sha1":
+			tag = 20
+		case "hmac-md5":
+			tag = 16
+		case "umac-64", "umac-64@openssh.com":
+			tag = 8
+		case "umac-128", "umac-128@openssh.com":
+			tag = 16
+		default:
+			return 0
+		}
+	}
+	outside := aead || strings.HasSuffix(mac, "-etm@openssh.com")
+	l := 1 + n
+	if !outside {
+		l += 4
+	}
+	pad := block - l%block
+	if pad < 4 {
+		pad += block
+	}
+	l += pad
+	if outside {
+		l += 4
+	}
+	return l + tag
+}

@@ -130,3 +130,23 @@ func TestLabCommand(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+func TestPacketSize(t *testing.T) {
+	for _, c := range []struct {
+		kind, name, cipher, mac string
+		want                    int
+	}{
+		{"global-request", "keepalive@openssh.com", "chacha20-poly1305@openssh.com", "<implicit>", 52},  // serveralive-chacha
+		{"channel-request", "keepalive@openssh.com", "chacha20-poly1305@openssh.com", "<implicit>", 60}, // dropbear-client-nozlib
+		{"ignore", "", "aes256-ctr", "hmac-sha2-256", 48},                                               // putty-client-idle
+		{"global-request", "keepalive@lag.net", "aes128-ctr", "hmac-sha2-256", 64},                      // paramiko-client-idle
+		{"global-request", "keepalive@openssh.com", "aes128-ctr", "hmac-sha2-256-etm@openssh.com", 68},  // serveralive-aes128ctr-etm
+		{"channel-request", "keepalive@openssh.com", "aes256-gcm@openssh.com", "<implicit>", 68},        // clientalive-aes256gcm
+		{"channel-request", "keepalive@openssh.com", "aes128-ctr", "hmac-sha2-256", 80},                 // clientalive-aes128ctr-hmac
+		{"ignore", "", "none", "none", 0},
+	} {
+		if got := packetSize(probePayload(c.kind, c.name), c.cipher, c.mac); got != c.want {
+			t.Errorf("%s %s %s %s: %d, want %d", c.kind, c.name, c.cipher, c.mac, got, c.want)
+		}
+	}
+}
