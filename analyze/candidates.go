@@ -66,6 +66,35 @@ type burst struct {
 	by      Role
 	idle    time.Duration // silence (no data either way) before it
 	atLeast bool          // no data before it in the capture: idle is a lower bound
+	// peerQuiet is how long the starter's peer had sent no data when the
+	// burst began (its lower bound, in a capture begun mid-connection).
+	peerQuiet time.Duration
+	// sizes are the first segments the starter sent in the burst (0: part
+	// of a segment that held a keepalive too); segs counts them all.
+	sizes [4]int
+	segs  int
+}
+
+// add counts one more segment of the burst's starter.
+func (b *burst) add(size int) {
+	if b.segs < len(b.sizes) {
+		b.sizes[b.segs] = size
+	}
+	b.segs++
+}
+
+// closingOnly reports whether every segment the starter sent in the burst
+// has the size of messages that close a session (closing tells).
+func (b *burst) closingOnly(closing func(int) bool) bool {
+	if closing == nil || b.segs > len(b.sizes) {
+		return false
+	}
+	for _, n := range b.sizes[:b.segs] {
+		if n == 0 || !closing(n) {
+			return false
+		}
+	}
+	return true
 }
 
 // burstGap is the least silence before data that starts a new burst.
@@ -77,26 +106,46 @@ const burstGap = time.Second
 type dataLog struct {
 	lastReal time.Time
 	realSeen bool
-	atEnd    time.Time // the last data (or pending candidate) when the first FIN or RST came
-	bursts   [4]burst
-	nBursts  int
+	lastBy   [2]time.Time // each end's last non-keepalive data (zero: none)
+	atEnd    time.Time    // the last data (or pending candidate) when the first FIN or RST came
+	byAtEnd  [2]time.Time // the same, each end's
+	// peerQuiet[d]: at d's latest data, how long its peer had sent none;
+	// quietAtEnd the same when the first FIN or RST came.
+	peerQuiet  [2]time.Duration
+	quietAtEnd [2]time.Duration
+	bursts     [4]burst
+	nBursts    int
 }
 
-// note records non-keepalive data sent by d at at. Calls come in time
-// order: a candidate settles before any later data is noted. first is the
-// connection's first packet; synSeen says whether the capture holds its start.
-func (l *dataLog) note(d Role, at, first time.Time, synSeen bool) {
+// note records non-keepalive data sent by d at at, size bytes (0: part of
+// a segment with a keepalive). Calls come in time order: a candidate
+// settles before any later data is noted. first is the connection's first
+// packet; synSeen says whether the capture holds its start.
+func (l *dataLog) note(d Role, at, first time.Time, synSeen bool, size int) {
+	l.peerQuiet[d] = at.Sub(first)
+	if p := l.lastBy[d.Peer()]; !p.IsZero() {
+		l.peerQuiet[d] = at.Sub(p)
+	}
+	defer func() { l.lastBy[d] = at }()
 	if l.realSeen && at.Sub(l.lastReal) < burstGap {
 		if at.After(l.lastReal) {
 			l.lastReal = at
 		}
+		if b := &l.bursts[0]; b.by == d {
+			b.add(size)
+		}
 		return
 	}
 	b := burst{at: at, by: d}
+	b.add(size)
 	if l.realSeen {
 		b.idle = at.Sub(l.lastReal)
 	} else {
 		b.idle, b.atLeast = at.Sub(first), !synSeen
+	}
+	b.peerQuiet = at.Sub(first)
+	if p := l.lastBy[d.Peer()]; !p.IsZero() {
+		b.peerQuiet = at.Sub(p)
 	}
 	copy(l.bursts[1:], l.bursts[:len(l.bursts)-1])
 	l.bursts[0] = b
@@ -162,7 +211,7 @@ func (f *flow) onData(x tcpFact, ev int32) {
 		}
 	}
 	if n > maxProbeBytes || f.ssh.clearText(d) {
-		f.noteData(d, at)
+		f.noteData(d, at, n)
 		return
 	}
 	cs.pend[d] = f.candidate(x, ev, isReply)
@@ -189,7 +238,7 @@ func (f *flow) candidate(x tcpFact, ev int32, isReply bool) sshCand {
 // crowded candidate if it has a probe's size, else data.
 func (f *flow) busy(d Role, x tcpFact, ev int32, isReply bool) {
 	if x.newBytes > maxProbeBytes || f.ssh.clearText(d) {
-		f.noteData(d, x.at)
+		f.noteData(d, x.at, x.newBytes)
 		return
 	}
 	c := f.candidate(x, ev, isReply)
@@ -211,7 +260,7 @@ func (f *flow) settle(d Role, c sshCand) bool {
 		return true
 	}
 	if !c.reply {
-		f.noteData(d, c.at)
+		f.noteData(d, c.at, c.size)
 	}
 	return false
 }
@@ -230,10 +279,11 @@ func (f *flow) settlePending(at time.Time) {
 	}
 }
 
-// noteData records non-keepalive data sent by d at at.
-func (f *flow) noteData(d Role, at time.Time) {
+// noteData records non-keepalive data sent by d at at, size bytes of it
+// (0: part of a segment that held a keepalive too).
+func (f *flow) noteData(d Role, at time.Time, size int) {
 	f.activity.add(at, MarkData<<d)
-	f.data.note(d, at, f.tcp.first, f.tcp.synSeen)
+	f.data.note(d, at, f.tcp.first, f.tcp.synSeen, size)
 }
 
 // addCand keeps a settled candidate if its size can be a probe at all, so a
@@ -258,7 +308,7 @@ func (f *flow) addCand(d Role, c sshCand) bool {
 	}
 	f.cands.list[d] = append(f.cands.list[d], c)
 	if f.ssh.exactKnown() && f.besideData(d, c) {
-		f.noteData(d, c.at) // the keystroke that left with the probe
+		f.noteData(d, c.at, 0) // the keystroke that left with the probe
 	}
 	return true
 }

@@ -51,6 +51,9 @@ func (f *flow) sshKeepalives(d Role) []Keepalives {
 	default:
 		mode = modePattern
 		acc, answered = byPattern(cands)
+		if sp, ok := impliedSpec(acc); ok {
+			f.implied = sp
+		}
 	}
 	acc = withEvidence(acc, answered)
 	if len(acc) == 0 {
@@ -180,6 +183,37 @@ func byPattern(cands []sshCand) ([]accepted, map[int]bool) {
 	return acc, answered
 }
 
+// impliedSpec is the cipher the accepted pattern's (probe, reply) sizes
+// point to, when every known cipher producing them gives the session-closing
+// messages the same sizes. 3des-cbc is set aside when a current cipher
+// explains the sizes.
+func impliedSpec(acc []accepted) (CipherSpec, bool) {
+	for _, a := range acc {
+		if !a.answered {
+			continue
+		}
+		var match []CipherSpec
+		for _, s := range knownSpecs {
+			if sh := shapes(s, s); sh[0].probe == a.size && sh[0].reply == a.replySize || sh[1].probe == a.size && sh[1].reply == a.replySize {
+				match = append(match, s)
+			}
+		}
+		if current := slices.DeleteFunc(slices.Clone(match), func(s CipherSpec) bool { return s.Cipher == "3des-cbc" }); len(current) > 0 {
+			match = current
+		}
+		for _, s := range match {
+			if s.WireSize(payloadExitStatus) != match[0].WireSize(payloadExitStatus) || s.WireSize(payloadChannelEOF) != match[0].WireSize(payloadChannelEOF) {
+				return CipherSpec{}, false
+			}
+		}
+		if len(match) == 0 {
+			return CipherSpec{}, false
+		}
+		return match[0], true
+	}
+	return CipherSpec{}, false
+}
+
 // withEvidence drops the unanswered want-reply probe-sized segments that
 // lack more evidence: the sender's earlier probes of that size were answered
 // and it sent nothing else right after (an exit-status is followed by EOF
@@ -261,8 +295,26 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 		}
 	}
 	k.Interval, k.IdleBefore, k.ReplyLatency = newStats(intervals), newStats(idles), newStats(lat)
-	k.TimerSeconds = timerSeconds(idles, d)
+	k.TimerSeconds = timerSeconds(pathCorrected(idles, f.tcp.rtt(), k.ReplyLatency), d)
 	return k
+}
+
+// pathCorrected takes off each silence the part of the round trip the
+// capture point adds: a capture beside the peer sees the reply leave at
+// once (reply latency ~0) and the silence before the next probe longer by
+// the round trip than the prober's timer saw it; beside the prober, the
+// latency is the round trip and nothing is added. Below 10 ms it is left
+// alone.
+func pathCorrected(idles []time.Duration, rtt time.Duration, lat Stats) []time.Duration {
+	add := rtt - lat.Median
+	if lat.N == 0 || add < 10*time.Millisecond {
+		return idles
+	}
+	out := make([]time.Duration, len(idles))
+	for i, d := range idles {
+		out[i] = max(0, d-add)
+	}
+	return out
 }
 
 // markProbe labels an SSH probe (and its reply) in the sketch and timeline;

@@ -30,14 +30,19 @@ type endFacts struct {
 	lastReal    time.Time
 	realSeen    bool
 	out         [2]outstanding
-	lastFrom    [2]time.Time // each end's last segment
-	quietEnd    time.Time    // the last non-keepalive data either way before the end (zero: none)
-	bareEnd     bool         // the end carried no data
+	lastFrom    [2]time.Time     // each end's last segment
+	quietEnd    time.Time        // the last non-keepalive data either way before the end (zero: none)
+	lastAtEnd   [2]time.Time     // each end's last non-keepalive data before the end (zero: none)
+	quietAtEnd  [2]time.Duration // at that data, how long the other end had sent none
+	bareEnd     bool             // the end carried no data
+	exact       bool             // message sizes are known from the handshake
+	closing     func(int) bool   // whether a server segment is session-closing messages (nil: sizes unknown)
 }
 
 func (f *flow) endFacts(c *Conn) endFacts {
 	x := endFacts{first: f.tcp.first, last: f.tcp.last, end: c.End, ssh: c.SSH, tcp: c.TCP,
-		lastReal: f.data.lastReal, realSeen: f.data.realSeen, out: f.tcp.out, quietEnd: f.data.atEnd, bareEnd: f.tcp.bareEnd}
+		lastReal: f.data.lastReal, realSeen: f.data.realSeen, out: f.tcp.out, quietEnd: f.data.atEnd, lastAtEnd: f.data.byAtEnd, quietAtEnd: f.data.quietAtEnd, bareEnd: f.tcp.bareEnd,
+		exact: f.ssh.exactKnown(), closing: f.ssh.closing(Server, f.implied)}
 	n := min(f.data.nBursts, len(f.data.bursts))
 	x.bursts = append([]burst(nil), f.data.bursts[:n]...)
 	for i := range x.bursts {
@@ -195,13 +200,18 @@ func lastBurst(x endFacts, e *End) *burst {
 	return nil
 }
 
-// idleLogout: after a silence of the client the server sends first and the
-// connection closes soon after, or the server closes a connection silent
-// but for keepalives outright (Dropbear's -I ends with a bare FIN, and
-// ignores keepalives).
+// idleLogout: the server ends the session after the client's silence. A
+// bare FIN on a connection silent but for keepalives is the server's idle
+// timer (Dropbear's -I, which ignores keepalives; sshd's
+// UnusedConnectionTimeout). Data then the close: when the server sent
+// only the session-closing messages (exit-status, EOF, CLOSE; without exact
+// sizes, a single segment), or had kept sending while the client was
+// silent, the remote command ended; a last message first is an idle
+// logout — a shell's TMOUT, or a command whose last act was to print,
+// which the wire cannot tell apart.
 func idleLogout(x endFacts, e *End) bool {
 	if e.How == "fin" && e.By == Server && x.bareEnd && !x.quietEnd.IsZero() && e.At.Sub(x.quietEnd) >= minLogoutIdle {
-		e.Cause, e.Actor = CauseIdleLogout, Server
+		e.Cause, e.Actor, e.Logout = CauseIdleLogout, Server, LogoutBare
 		e.IdleBeforeEnd, e.HasIdle = e.At.Sub(x.quietEnd), true
 		e.Evidence = append(e.Evidence,
 			Evidence{At: x.quietEnd, Kind: EvLastData},
@@ -209,14 +219,31 @@ func idleLogout(x endFacts, e *End) bool {
 		return true
 	}
 	b := lastBurst(x, e)
-	if b == nil || b.by != Server || b.idle < minLogoutIdle || e.At.Sub(b.at) > logoutToClose {
+	sLast, quiet := x.lastAtEnd[Server], x.quietAtEnd[Server] // the client's silence until the server's last data
+	if b == nil || sLast.IsZero() || e.At.Sub(sLast) > logoutToClose || quiet < minLogoutIdle {
 		return false
 	}
-	e.Cause, e.Actor = CauseIdleLogout, Server
+	e.Actor = Server
 	e.IdleBeforeEnd, e.IdleAtLeast, e.HasIdle = b.idle, b.atLeast, true
-	e.Evidence = append(e.Evidence,
-		Evidence{At: b.at, Kind: EvServerAfterSilence, Who: Server, Idle: b.idle, AtLeast: b.atLeast},
-		Evidence{At: e.At, Kind: EvCloses, Who: e.By, How: e.How})
+	switch {
+	case b.idle < minLogoutIdle || quiet >= b.idle+burstGap:
+		// the server kept sending while the client was silent: its
+		// command was running, and it ended
+		e.Cause, e.IdleBeforeEnd = CauseCommandEnded, quiet
+		e.Evidence = append(e.Evidence, Evidence{At: b.at, Kind: EvServerWasActive, Who: Server, Idle: quiet})
+	case b.by == Server && (b.closingOnly(x.closing) || x.closing == nil && b.segs == 1):
+		e.Cause = CauseCommandEnded
+		e.Evidence = append(e.Evidence, Evidence{At: b.at, Kind: EvServerCloses, Who: Server, Idle: b.idle, AtLeast: b.atLeast})
+	case x.closing == nil:
+		// a last message, or the closing messages in two segments: without
+		// the sizes the wire cannot tell
+		e.Cause = CauseServerEnded
+		e.Evidence = append(e.Evidence, Evidence{At: b.at, Kind: EvServerAfterSilence, Who: Server, Idle: b.idle, AtLeast: b.atLeast})
+	default:
+		e.Cause, e.Logout = CauseIdleLogout, LogoutMessage
+		e.Evidence = append(e.Evidence, Evidence{At: b.at, Kind: EvServerAfterSilence, Who: Server, Idle: b.idle, AtLeast: b.atLeast})
+	}
+	e.Evidence = append(e.Evidence, Evidence{At: e.At, Kind: EvCloses, Who: e.By, How: e.How})
 	return true
 }
 

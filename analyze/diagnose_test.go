@@ -6,6 +6,10 @@ import (
 )
 
 // The end diagnosis, rule by rule, on hand-made facts (no capture).
+// chachaClosing tells session-closing messages under chacha20-poly1305:
+// exit-status 52 B, EOF and CLOSE 36 B each.
+func chachaClosing(n int) bool { return sumOf(n, 52, 36, 4) }
+
 func TestDiagnose(t *testing.T) {
 	t0 := time.Date(2026, 2, 26, 10, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
@@ -59,9 +63,31 @@ func TestDiagnose(t *testing.T) {
 		{
 			name: "idle logout: the server speaks first after the client's silence, then the close",
 			x: endFacts{first: at(0), last: at(600.1), end: End{How: "fin", By: Client, At: at(600.05)},
-				ssh:    []Keepalives{{Sender: Client, Probes: 29, Answered: 29, Last: at(580)}},
-				bursts: []burst{{at: at(600), by: Server, idle: sec(599.3), atLeast: true}}},
+				ssh:       []Keepalives{{Sender: Client, Probes: 29, Answered: 29, Last: at(580)}},
+				bursts:    []burst{{at: at(600), by: Server, idle: sec(599.3), atLeast: true, peerQuiet: sec(599.3), sizes: [4]int{92, 176}, segs: 2}},
+				lastAtEnd: [2]time.Time{Server: at(600.01)}, quietAtEnd: [2]time.Duration{Server: sec(599.3)}, closing: chachaClosing},
 			cause: CauseIdleLogout, actor: Server, idle: 599.3, atLeast: true,
+		},
+		{
+			name: "the remote command ended: only exit status, EOF and CLOSE after the silence",
+			x: endFacts{first: at(0), last: at(4.5), end: End{How: "fin", By: Client, At: at(4.441)},
+				bursts:    []burst{{at: at(4.44), by: Server, idle: sec(4.2), peerQuiet: sec(4.2), sizes: [4]int{124}, segs: 1}},
+				lastAtEnd: [2]time.Time{Client: at(0.24), Server: at(4.44)}, quietAtEnd: [2]time.Duration{Server: sec(4.2)}, exact: true, closing: chachaClosing},
+			cause: CauseCommandEnded, actor: Server, idle: 4.2,
+		},
+		{
+			name: "the remote command ended: the server kept sending while the client was silent",
+			x: endFacts{first: at(0), last: at(12.3), end: End{How: "fin", By: Client, At: at(12.23)},
+				bursts:    []burst{{at: at(12.2), by: Server, idle: sec(2.0), peerQuiet: sec(10.2), segs: 2}},
+				lastAtEnd: [2]time.Time{Client: at(2.0), Server: at(12.2)}, quietAtEnd: [2]time.Duration{Server: sec(10.2)}, exact: true},
+			cause: CauseCommandEnded, actor: Server, idle: 10.2,
+		},
+		{
+			name: "the server's idle timer: a bare FIN after a silence but for keepalives",
+			x: endFacts{first: at(0), last: at(5.1), end: End{How: "fin", By: Server, At: at(5.06)},
+				bareEnd: true, quietEnd: at(0.05), realSeen: true, lastReal: at(0.05),
+				bursts: []burst{{at: at(0), by: Client, idle: 0}}},
+			cause: CauseIdleLogout, actor: Server, idle: 5.01,
 		},
 		{
 			name: "user exit: the client's input, then the close",
@@ -72,7 +98,8 @@ func TestDiagnose(t *testing.T) {
 		{
 			name: "a short pause before the server's close is no idle logout",
 			x: endFacts{first: at(0), last: at(5), end: End{How: "fin", By: Server, At: at(5)},
-				bursts: []burst{{at: at(4.9), by: Server, idle: sec(1.1)}}},
+				bursts:    []burst{{at: at(4.9), by: Server, idle: sec(1.1), peerQuiet: sec(1.1)}},
+				lastAtEnd: [2]time.Time{Client: at(3.8), Server: at(4.9)}, quietAtEnd: [2]time.Duration{Server: sec(1.1)}},
 			cause: CauseUserExit, actor: Server, idle: -1,
 		},
 		{

@@ -32,9 +32,21 @@ type End struct {
 	// answered packet to the prober's close (keepalive and TCP keepalive
 	// timeouts).
 	DetectedAfter time.Duration
+	// Logout says how an idle logout looked (CauseIdleLogout).
+	Logout LogoutKind
 	// Evidence lists the packets the diagnosis rests on, in time order.
 	Evidence []Evidence
 }
+
+// LogoutKind is how the server ended a session after the client's silence.
+type LogoutKind uint8
+
+// Kinds of idle logout.
+const (
+	LogoutNone    LogoutKind = iota
+	LogoutMessage            // a last message, then the close: a shell's TMOUT, or a command whose last act was to print
+	LogoutBare               // a bare FIN: the server's own idle timer (Dropbear -I, sshd's UnusedConnectionTimeout)
+)
 
 // Cause is why a connection ended.
 type Cause uint8
@@ -49,6 +61,8 @@ const (
 	CauseKeepaliveTimeout          // SSH keepalives TCP-acknowledged but not answered; the prober gave up
 	CauseDeadPath                  // a segment unacknowledged and retransmitted: the path died
 	CauseTCPKeepaliveTimeout       // TCP keepalives unanswered, then the prober's RST
+	CauseCommandEnded              // the remote command ended: the server closed the session after the client's silence, without a last message
+	CauseServerEnded               // the server ended the session after the client's silence; without exact sizes the wire cannot tell a command's end from an idle logout
 )
 
 func (c Cause) String() string {
@@ -67,6 +81,10 @@ func (c Cause) String() string {
 		return "dead-path"
 	case CauseTCPKeepaliveTimeout:
 		return "tcp-keepalive-timeout"
+	case CauseCommandEnded:
+		return "command-ended"
+	case CauseServerEnded:
+		return "server-ended"
 	}
 	return "unknown"
 }
@@ -120,4 +138,6 @@ const (
 	EvDataAfter                                   // Who sends data after Idle
 	EvResetNoSign                                 // Who resets the connection without a sign of why
 	EvLastData                                    // the last data either way before a silence
+	EvServerCloses                                // the server closes the session (exit status, EOF, CLOSE) after Idle without input
+	EvServerWasActive                             // the server sent data during the client's silence of Idle
 )

@@ -26,6 +26,10 @@ type flow struct {
 	data     dataLog       // non-keepalive data
 	activity Activity      // the fixed-size sketch
 	tl       timeline      // every packet, when asked for
+
+	// implied is the cipher the keepalives' sizes point to when the
+	// handshake was not captured (set when the connection is summarised).
+	implied CipherSpec
 }
 
 // observe runs seg through the TCP stage, then the SSH stage, then the
@@ -56,17 +60,23 @@ func (f *flow) observe(seg *Segment) {
 	f.consume(x, ev)
 }
 
-// lastDataBefore is the last non-keepalive data so far, counting the
-// candidates still pending (they may be data) but not a keepalive's reply:
+// lastDataBefore records, when the first FIN or RST comes, each end's
+// last non-keepalive data so far, counting the candidates still pending
+// (they may be data) but not a keepalive's reply, and returns the later:
 // the silence before a close.
 func (f *flow) lastDataBefore() time.Time {
 	t := time.Time{}
-	if f.data.realSeen {
-		t = f.data.lastReal
-	}
-	for d := range f.cands.hasPd {
-		if c := f.cands.pend[d]; f.cands.hasPd[d] && !c.reply && c.at.After(t) {
-			t = f.cands.pend[d].at
+	for d := range f.data.byAtEnd {
+		f.data.byAtEnd[d], f.data.quietAtEnd[d] = f.data.lastBy[d], f.data.peerQuiet[d]
+		if c := f.cands.pend[d]; f.cands.hasPd[d] && !c.reply && c.at.After(f.data.byAtEnd[d]) {
+			f.data.byAtEnd[d] = c.at
+			f.data.quietAtEnd[d] = c.at.Sub(f.tcp.first)
+			if p := f.data.lastBy[Role(d).Peer()]; !p.IsZero() {
+				f.data.quietAtEnd[d] = c.at.Sub(p)
+			}
+		}
+		if f.data.byAtEnd[d].After(t) {
+			t = f.data.byAtEnd[d]
 		}
 	}
 	return t

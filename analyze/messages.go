@@ -49,6 +49,12 @@ const (
 	payloadRequestFailure   = 1                // SSH_MSG_REQUEST_FAILURE (and SUCCESS without data)
 	payloadChannelFailure   = 5                // SSH_MSG_CHANNEL_FAILURE recipient (and SUCCESS)
 	payloadChannelData1     = 10               // SSH_MSG_CHANNEL_DATA with one byte: a keystroke
+	// The messages that close a session: the exit-status channel request
+	// (recipient, "exit-status", want_reply 0, uint32: 25 bytes, and
+	// eow@openssh.com has the same length), CHANNEL_EOF and CHANNEL_CLOSE
+	// (recipient: 5 bytes).
+	payloadExitStatus = 1 + 4 + 4 + len("exit-status") + 1 + 4
+	payloadChannelEOF = 5
 )
 
 // keepaliveShape is one keepalive message as it appears on the wire: the

@@ -27,10 +27,11 @@ type Advice uint8
 
 // Kinds of advice.
 const (
-	AdviceTMOUT    Advice = iota + 1 // keepalives do not stop the server's own idle logout
-	AdviceShortest                   // probes every Interval s stay under the shortest common idle timeout
-	AdviceIdleDrop                   // this path forgot the connection between Survived and Fatal idle
-	AdviceServer                     // the same from the server, for every client
+	AdviceTMOUT      Advice = iota + 1 // keepalives do not stop the server's own idle logout
+	AdviceShortest                     // probes every Interval s stay under the shortest common idle timeout
+	AdviceIdleDrop                     // this path forgot the connection between Survived and Fatal idle
+	AdviceServer                       // the same from the server, for every client
+	AdviceServerIdle                   // the server's own idle timeout closed the session: keepalives do not count for it
 )
 
 // countMax is the CountMax recommended with an interval: OpenSSH's default.
@@ -56,7 +57,10 @@ const (
 func recommend(c *Conn, sshd92 bool) []Recommendation {
 	var out []Recommendation
 	e, r := c.End, c.Risk
-	if e.Cause == CauseIdleLogout {
+	switch {
+	case e.Cause == CauseIdleLogout && e.Logout == LogoutBare:
+		out = append(out, Recommendation{Advice: AdviceServerIdle})
+	case e.Cause == CauseIdleLogout:
 		out = append(out, Recommendation{Advice: AdviceTMOUT})
 	}
 	interval, advice := 60, AdviceShortest

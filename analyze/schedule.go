@@ -11,13 +11,14 @@ import (
 // and libssh2's global request with want_reply 0) have no answer to
 // confirm them. They count on evidence taken together: the sender's banner
 // names an implementation that sends them (shapesFor lists the message only
-// then), and the size is exactly the message's under the negotiated cipher.
-// When a keystroke (one-byte CHANNEL_DATA) has the same size, at least
-// minClockwork of them must also keep one period; when it does not, the
-// size is evidence enough (PuTTY's IGNOREs go out at its next wake-up, so
-// while typing they share segments with keystrokes and keep no schedule on
-// the wire), but not for the messages of that size that answer the peer's
-// close (CHANNEL_EOF and CLOSE have an empty IGNORE's size). Periodic
+// then), the size is exactly the message's under the negotiated cipher, and
+// at least minClockwork of them keep one period. PuTTY's IGNOREs go out at
+// its next wake-up, so while typing they share segments with keystrokes and
+// keep no schedule on the wire: where no keystroke has an IGNORE's size the
+// size is evidence enough, but not for the messages of that size that
+// answer the peer's close (CHANNEL_EOF and CLOSE have an empty IGNORE's
+// size). A server's exit-status can have a no-reply global request's size:
+// it keeps no schedule. Periodic
 // application data from such a client (a script writing a line every few
 // seconds) can still pass: the README says so.
 
@@ -45,7 +46,7 @@ func byClockwork(cands []sshCand, sh []keepaliveShape, send CipherSpec, impl str
 			}
 		}
 		chosen := clockwork(members, earlyFirst)
-		if s.probe != send.WireSize(payloadChannelData1) {
+		if impl == ImplPuTTY && s.probe != send.WireSize(payloadChannelData1) {
 			chosen = notClosing(members)
 		}
 		for _, c := range chosen {

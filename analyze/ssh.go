@@ -93,6 +93,34 @@ func (s *sshConn) awaitsReply(sender Role, size int) bool {
 	return false
 }
 
+// closing returns a test of whether a segment d sent is one to four of
+// the messages that close a session (exit-status and eow@openssh.com
+// channel requests, CHANNEL_EOF, CHANNEL_CLOSE): under the negotiated
+// cipher, else under the one the keepalives' sizes imply (implied, when
+// sized); nil when sizes are unknown.
+func (s *sshConn) closing(d Role, implied CipherSpec) func(int) bool {
+	sp := implied
+	if s.exactKnown() {
+		sp = s.specs[d]
+	}
+	if !sp.sized || sp.compressed {
+		return nil
+	}
+	return func(n int) bool { return sumOf(n, sp.WireSize(payloadExitStatus), sp.WireSize(payloadChannelEOF), 4) }
+}
+
+// sumOf reports whether n is the sum of 1 to k values, each a or b.
+func sumOf(n, a, b, k int) bool {
+	for i := 0; i <= k; i++ {
+		for j := 0; i+j <= k; j++ {
+			if i+j > 0 && i*a+j*b == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // bannerFirst reports whether d has sent a banner and its peer has not.
 func (s *sshConn) bannerFirst(d Role) bool {
 	return s.hs[d].banner.Proto != "" && s.hs[d.Peer()].banner.Proto == ""

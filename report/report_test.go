@@ -90,12 +90,12 @@ func TestSettingLine(t *testing.T) {
 
 // TestEvidenceWords: every kind of evidence has words.
 func TestEvidenceWords(t *testing.T) {
-	for k := analyze.EvLastFrom; k <= analyze.EvLastData; k++ {
+	for k := analyze.EvLastFrom; k <= analyze.EvServerWasActive; k++ {
 		if s := evidenceText(analyze.Evidence{Kind: k}); s == "" || s == "unknown evidence" {
 			t.Errorf("evidence kind %d has no words", k)
 		}
 	}
-	for _, a := range []analyze.Advice{analyze.AdviceTMOUT, analyze.AdviceShortest, analyze.AdviceIdleDrop, analyze.AdviceServer} {
+	for _, a := range []analyze.Advice{analyze.AdviceTMOUT, analyze.AdviceShortest, analyze.AdviceIdleDrop, analyze.AdviceServer, analyze.AdviceServerIdle} {
 		if adviceText(analyze.Recommendation{Advice: a}) == "" {
 			t.Errorf("advice %d has no words", a)
 		}

@@ -68,6 +68,14 @@ func evidenceText(e analyze.Evidence) string {
 		return fmt.Sprintf("the %s sends data after %s", e.Who, s1(e.Idle))
 	case analyze.EvLastData:
 		return "the last data either way: a silence follows"
+	case analyze.EvServerCloses:
+		what := "the server closes the session (exit status, EOF, CLOSE; no last message) after %s without input from the client"
+		if e.AtLeast {
+			what = "the server closes the session (exit status, EOF, CLOSE; no last message) after at least %s without input from the client"
+		}
+		return fmt.Sprintf(what, s1(e.Idle))
+	case analyze.EvServerWasActive:
+		return fmt.Sprintf("the server kept sending during the client's %s of silence, then closed the session", s1(e.Idle))
 	case analyze.EvResetNoSign:
 		return fmt.Sprintf("the %s resets the connection (RST) without a sign of why", e.Who)
 	}
@@ -98,6 +106,8 @@ func adviceText(r analyze.Recommendation) string {
 	switch r.Advice {
 	case analyze.AdviceTMOUT:
 		return "keepalives do not stop the server's own idle logout (a shell's TMOUT, or the remote command ending): if the logout is unwanted, raise or unset TMOUT on the server"
+	case analyze.AdviceServerIdle:
+		return "keepalives do not count as activity for the server's own idle timeout (Dropbear's -I, sshd's UnusedConnectionTimeout or ChannelTimeout): if the close is unwanted, raise that timeout on the server"
 	case analyze.AdviceShortest:
 		return fmt.Sprintf("probes every %d s stay under the shortest common idle timeout (Azure's 240 s)", r.Interval)
 	case analyze.AdviceIdleDrop:

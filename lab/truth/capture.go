@@ -501,6 +501,23 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 			usedSeg[tp.reply] = true
 		}
 	}
+	// A reply the responder logged sending that reached the wire after the
+	// prober had stopped reading (it was closing) still answered the probe.
+	late := 0
+	for _, tp := range all {
+		if tp.answered() || tp.replySendT == 0 || tp.seg == nil {
+			continue
+		}
+		c := window(cn, tp.sender != "client", tp.seg.t, tp.replySendT+1, usedSeg)
+		if tp.reply = choose(c, tp.replySendT, mode(replySize[tp.sender+tp.kind+tp.name])); tp.reply != nil {
+			usedSeg[tp.reply] = true
+			tp.replyRecvT = tp.reply.t
+			late++
+		}
+	}
+	if late > 0 {
+		out.Evidence = append(out.Evidence, fmt.Sprintf("lab: %d reply(ies) the responder logged sending reached the wire after the prober had stopped reading (it was closing)", late))
+	}
 	for _, tp := range all {
 		if tp.answered() && (tp.seg == nil || tp.reply == nil) {
 			*notes = append(*notes, fmt.Sprintf("lab: an answered %s probe logged at %.3f s could not be tied to its segments (probe %v, reply %v)",
@@ -779,7 +796,7 @@ func analyzeConn(cn *conn, m *meta, t0, capStart, capStop float64, notes *[]stri
 		}
 	}
 
-	out.Cause, out.CauseEvidence = trueCause(out, cn, m)
+	out.Cause, out.CauseEvidence = trueCause(out, cn, m, usedSeg)
 
 	// ---- configured vs seen
 	if cn.cm != nil {
@@ -869,7 +886,7 @@ var reSleepTail = regexp.MustCompile(`(?:^|;\s*)sleep (\d+)\s*$`)
 
 // trueCause tells why a connection ended, from what the lab did (meta) and
 // what the endpoints logged or printed, never from the analyzer.
-func trueCause(out connection, cn *conn, m *meta) (string, string) {
+func trueCause(out connection, cn *conn, m *meta, keepalive map[*pkt]bool) (string, string) {
 	fault := strings.Join(m.faults, "; ")
 	switch {
 	case m.endCause != "":
@@ -906,12 +923,55 @@ func trueCause(out connection, cn *conn, m *meta) (string, string) {
 		cmd = cn.cm.command
 	}
 	if cn.cm != nil || cmd != "" {
-		if sm := reSleepTail.FindStringSubmatch(cmd); sm != nil {
-			if n, _ := strconv.Atoi(sm[1]); n >= 2 {
-				return "idle-logout", fmt.Sprintf("the remote command (%s) ended by itself after %s s without input from the client: the server ended the session after the client's silence, which on the wire is an idle logout (a shell's TMOUT looks the same)", cmd, sm[1])
-			}
+		// Nothing was typed: the command ended by itself. The vocabulary
+		// calls that command-ended when the client had sent nothing (but
+		// keepalives) for at least 2 s before the server's closing run,
+		// else user-exit (an ordinary end).
+		if quiet := clientQuietBeforeClose(cn, keepalive); quiet >= 2 {
+			return "command-ended", fmt.Sprintf("the remote command (%s) ended by itself; the client had sent nothing but keepalives for %.1f s before the server closed the session", cmd, quiet)
 		}
 		return "user-exit", fmt.Sprintf("the remote command (%s) ended and the session with it", cmd)
 	}
 	return "", ""
+}
+
+// clientQuietBeforeClose is how long (s) the client had sent no data but
+// keepalive probes and replies (and AsyncSSH's IGNORE just before one) when
+// the server sent its last data before the first FIN or RST.
+func clientQuietBeforeClose(cn *conn, keepalive map[*pkt]bool) float64 {
+	end := len(cn.pkts)
+	for i, p := range cn.pkts {
+		if p.fin || p.rst {
+			end = i
+			break
+		}
+	}
+	padding := func(i int) bool { // a segment right before a keepalive of the same sender
+		p := cn.pkts[i]
+		for _, q := range cn.pkts[i+1 : min(i+3, len(cn.pkts))] {
+			if keepalive[q] && q.src == p.src && q.t-p.t < 0.005 {
+				return true
+			}
+		}
+		return false
+	}
+	data := func(i int) bool {
+		p := cn.pkts[i]
+		return p.tcpLen > 0 && !p.syn && !p.retrans && !keepalive[p] && !padding(i)
+	}
+	last := -1 // the server's last data before the end
+	for i := end - 1; i >= 0 && last < 0; i-- {
+		if data(i) && !cn.fromClient(cn.pkts[i]) {
+			last = i
+		}
+	}
+	if last < 0 {
+		return 0
+	}
+	for i := last - 1; i >= 0; i-- {
+		if data(i) && cn.fromClient(cn.pkts[i]) {
+			return cn.pkts[last].t - cn.pkts[i].t
+		}
+	}
+	return cn.pkts[last].t - cn.pkts[0].t
 }
