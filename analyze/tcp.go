@@ -138,22 +138,7 @@ func (t *tcpConn) observe(seg *Segment, d Role) tcpFact {
 	x.at, x.gap = t.clock(seg.At)
 	ds := &t.dir[d]
 	fl := seg.Flags
-	if fl.Has(FlagSYN) {
-		t.synSeen = true
-		ds.next, ds.hasNext = seg.Seq+1, true
-		if d == Client && !fl.Has(FlagACK) && t.synAt.IsZero() {
-			t.synAt, t.isn = x.at, seg.Seq
-		}
-	} else if d == Client && t.hsRTT == 0 && !t.synAt.IsZero() && t.dir[Server].hasNext && fl.Has(FlagACK) && seg.Ack == t.dir[Server].next {
-		t.hsRTT = max(x.at.Sub(t.synAt), time.Microsecond)
-	}
-	if fl&(FlagFIN|FlagRST) != 0 && t.end.How == "" {
-		t.end = End{How: "fin", By: d, At: x.at}
-		t.bareEnd = seg.PayloadLen == 0
-		if fl.Has(FlagRST) {
-			t.end.How = "rst"
-		}
-	}
+	t.control(seg, d, x.at)
 	x.kind, x.idle = t.keepalive(seg, d, x.at)
 	switch {
 	case x.kind == segControl && seg.PayloadLen > 0:
@@ -192,6 +177,28 @@ func (t *tcpConn) observe(seg *Segment, d Role) tcpFact {
 		ds.lastData, ds.dataSeen = x.at, true
 	}
 	return x
+}
+
+// control records what SYN, FIN and RST say: the sequence's start, the
+// handshake's round trip, and the connection's first FIN or RST.
+func (t *tcpConn) control(seg *Segment, d Role, at time.Time) {
+	ds, fl := &t.dir[d], seg.Flags
+	if fl.Has(FlagSYN) {
+		t.synSeen = true
+		ds.next, ds.hasNext = seg.Seq+1, true
+		if d == Client && !fl.Has(FlagACK) && t.synAt.IsZero() {
+			t.synAt, t.isn = at, seg.Seq
+		}
+	} else if d == Client && t.hsRTT == 0 && !t.synAt.IsZero() && t.dir[Server].hasNext && fl.Has(FlagACK) && seg.Ack == t.dir[Server].next {
+		t.hsRTT = max(at.Sub(t.synAt), time.Microsecond)
+	}
+	if fl&(FlagFIN|FlagRST) != 0 && t.end.How == "" {
+		t.end = End{How: "fin", By: d, At: at}
+		t.bareEnd = seg.PayloadLen == 0
+		if fl.Has(FlagRST) {
+			t.end.How = "rst"
+		}
+	}
 }
 
 // clock advances the connection's clock to at and returns the segment's

@@ -185,35 +185,35 @@ func endSentence(c analyze.Conn) string {
 			s += "; the capture ended with the connection still open"
 		}
 		return s
-	case analyze.CauseIdleLogout:
-		idle := seconds(e.IdleBeforeEnd) + " s"
-		if e.IdleAtLeast {
-			idle = "at least " + idle
-		}
-		if e.Logout == analyze.LogoutBare {
-			return fmt.Sprintf("end: idle timeout: the server closed the connection after %s without data from the client, with no message (its own idle timer: Dropbear's -I, sshd's UnusedConnectionTimeout or ChannelTimeout; keepalives do not count for it); %s",
-				idle, closed(c))
-		}
-		return fmt.Sprintf("end: idle logout: the server ended the session after %s without input from the client, with a last message first (a shell's TMOUT — or a command whose last act was to print: the wire cannot tell which; keepalives prevent neither); %s",
-			idle, closed(c))
-	case analyze.CauseServerEnded:
-		idle := seconds(e.IdleBeforeEnd) + " s"
-		if e.IdleAtLeast {
-			idle = "at least " + idle
-		}
-		return fmt.Sprintf("end: the server ended the session after %s without input from the client: the remote command ended, or an idle logout (TMOUT) — message sizes are unknown here (compression, or no handshake in the capture), so the wire cannot tell which; %s",
-			idle, closed(c))
-	case analyze.CauseCommandEnded:
-		idle := seconds(e.IdleBeforeEnd) + " s"
-		if e.IdleAtLeast {
-			idle = "at least " + idle
-		}
-		return fmt.Sprintf("end: the remote command ended: the server closed the session after %s without input from the client, without a last message (exit status and close only, or after output it kept sending): no idle timeout; %s",
-			idle, closed(c))
+	case analyze.CauseIdleLogout, analyze.CauseServerEnded, analyze.CauseCommandEnded:
+		return serverEndSentence(c)
 	case analyze.CauseUserExit:
 		return fmt.Sprintf("end: ordinary exit: the %s sent the last data (exit, end of input, or the command finished); %s", e.Actor, closed(c))
 	}
 	return fmt.Sprintf("end: %s; no sign of why", closed(c))
+}
+
+// serverEndSentence words the endings where the server closed the session
+// after the client's silence.
+func serverEndSentence(c analyze.Conn) string {
+	e := c.End
+	idle := seconds(e.IdleBeforeEnd) + " s"
+	if e.IdleAtLeast {
+		idle = "at least " + idle
+	}
+	switch {
+	case e.Cause == analyze.CauseCommandEnded:
+		return fmt.Sprintf("end: the remote command ended: the server closed the session after %s without input from the client, without a last message (exit status and close only, or after output it kept sending): no idle timeout; %s",
+			idle, closed(c))
+	case e.Cause == analyze.CauseServerEnded:
+		return fmt.Sprintf("end: the server ended the session after %s without input from the client: the remote command ended, or an idle logout (TMOUT) — message sizes are unknown here (compression, or no handshake in the capture), so the wire cannot tell which; %s",
+			idle, closed(c))
+	case e.Logout == analyze.LogoutBare:
+		return fmt.Sprintf("end: idle timeout: the server closed the connection after %s without data from the client, with no message (its own idle timer: Dropbear's -I, sshd's UnusedConnectionTimeout or ChannelTimeout; keepalives do not count for it); %s",
+			idle, closed(c))
+	}
+	return fmt.Sprintf("end: idle logout: the server ended the session after %s without input from the client, with a last message first (a shell's TMOUT — or a command whose last act was to print: the wire cannot tell which; keepalives prevent neither); %s",
+		idle, closed(c))
 }
 
 func countMaxName(r analyze.Role) string {

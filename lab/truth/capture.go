@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -881,8 +880,6 @@ func statsOf(xs []float64) *stats {
 	}
 	return &stats{Median: r3(med), Min: r3(s[0]), Max: r3(s[len(s)-1])}
 }
-
-var reSleepTail = regexp.MustCompile(`(?:^|;\s*)sleep (\d+)\s*$`)
 
 // trueCause tells why a connection ended, from what the lab did (meta) and
 // what the endpoints logged or printed, never from the analyzer.
