@@ -215,15 +215,17 @@ func impliedSpec(acc []accepted) (CipherSpec, bool) {
 }
 
 // withEvidence drops the unanswered want-reply probe-sized segments that
-// lack more evidence: the sender's earlier probes of that size were answered
-// and it sent nothing else right after (an exit-status is followed by EOF
-// and CLOSE), or TCP had to retransmit it (the path died under it). A lone
-// server message after a pause (a password-guess failure, say) can have a
-// probe's size. Messages without a reply by design passed their own test.
+// lack more evidence: the sender's earlier probes of that size were
+// answered, and it sent nothing else right after (an exit-status is
+// followed by EOF and CLOSE) or TCP had to retransmit it (the path died
+// under it). A lone server message after a pause (a password-guess failure,
+// say) can have a probe's size; so can a command typed into a NAT that
+// forgot the connection. Messages without a reply by design passed their
+// own test.
 func withEvidence(acc []accepted, answered map[int]bool) []accepted {
 	kept := acc[:0]
 	for _, a := range acc {
-		if a.answered || !a.msg.ReplyExpected() || a.retrans > 0 || answered[a.size] && (!a.crowded || a.pending) {
+		if a.answered || !a.msg.ReplyExpected() || answered[a.size] && (!a.crowded || a.pending || a.retrans > 0) {
 			kept = append(kept, a)
 		}
 	}

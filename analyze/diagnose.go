@@ -135,7 +135,7 @@ func stalled(x endFacts, e *End) bool {
 		}
 	}
 	stall := Stall{Probe: e.UnansweredProbes > 0, Retrans: o.retrans, LastRetrans: o.lastRetrans, RST: rstAnswers(e, d, o)}
-	if o.gap >= o.survived*3/2 && o.gap-o.survived >= time.Second {
+	if idleDropped(o) {
 		before := o.at.Add(-o.gap)
 		e.Cause = CauseIdleDrop
 		e.SurvivedIdle, e.FatalIdle = o.survived, o.gap
@@ -154,6 +154,21 @@ func stalled(x endFacts, e *End) bool {
 		Evidence{At: e.AliveUntil, Kind: EvPathWorked, Who: d.Peer()},
 		Evidence{At: o.at, Kind: EvStalled, Who: d, Stall: stall})
 	return true
+}
+
+// idleDropped reports whether the stalled segment came after a silence
+// clearly longer than any the path had carried: half as long again (and a
+// second more), or — for silences of the length middleboxes time out
+// (30 s and more) — longer by 5 s or 5 %: a session that survived 230 s and
+// died after 260 s met Azure's 240 s.
+func idleDropped(o outstanding) bool {
+	switch {
+	case o.gap >= o.survived*3/2 && o.gap-o.survived >= time.Second:
+		return true
+	case o.gap >= 30*time.Second:
+		return o.gap-o.survived >= max(5*time.Second, o.survived/20)
+	}
+	return false
 }
 
 // keepaliveTimeout: SSH probes acknowledged by TCP but not answered, then

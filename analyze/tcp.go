@@ -19,6 +19,7 @@ const (
 	segTCPProbe                   // TCP keepalive: 0 or 1 byte at next-1 after a silence
 	segTCPProbeAck                // the peer's ACK of a TCP keepalive
 	segWindowProbe                // keepalive format, but the peer's window is 0
+	segDuplicate                  // a copy of a segment just seen: the path (or the capture) doubled it
 )
 
 // label is the timeline label a segment of this kind starts with (a
@@ -33,6 +34,8 @@ func (k segKind) label() Label {
 		return LabelWindowProbe
 	case segRetrans:
 		return LabelRetransmission
+	case segDuplicate:
+		return LabelDuplicate
 	}
 	return LabelNone
 }
@@ -90,7 +93,9 @@ type tcpConn struct {
 	lastHeard [2]time.Time   // last segment each end received from its peer
 	probeAt   [2]time.Time   // per prober: the TCP keepalive awaiting its ACK
 	probePend [2]bool
-	lastSent  [2]time.Time // each end's last segment other than its ACK of a TCP keepalive
+	lastSent  [2]time.Time  // each end's last segment other than its ACK of a TCP keepalive
+	recent    [2][4]seenSeg // each end's last data segments, to tell path duplicates
+	recentN   [2]int
 	jump      clockJumpMark
 
 	// Round-trip time: from the client's SYN to its ACK of the SYN/ACK (the
@@ -101,6 +106,33 @@ type tcpConn struct {
 	hsRTT    time.Duration
 	minAck   [2]time.Duration // per data sender: its quickest data-to-ACK time
 	ackTimed [2]bool
+}
+
+// seenSeg is a data segment as sent: where it starts, how long, when.
+type seenSeg struct {
+	seq uint32
+	n   int
+	at  time.Time
+}
+
+// duplicate reports whether seg repeats one of d's recent data segments
+// sooner than any retransmission could come: within half the round trip
+// (a sender retransmits after a timeout or three duplicate ACKs, never
+// before the round trip), at least 1 ms.
+func (t *tcpConn) duplicate(seg *Segment, d Role, at time.Time) bool {
+	win := max(time.Millisecond, t.rtt()/2)
+	for _, r := range t.recent[d] {
+		if r.n > 0 && r.seq == seg.Seq && r.n == seg.PayloadLen && at.Sub(r.at) < win {
+			return true
+		}
+	}
+	return false
+}
+
+// remember keeps seg among d's recent data segments.
+func (t *tcpConn) remember(seg *Segment, d Role, at time.Time) {
+	t.recent[d][t.recentN[d]%len(t.recent[d])] = seenSeg{seg.Seq, seg.PayloadLen, at}
+	t.recentN[d]++
 }
 
 // clockJumpMark remembers the clock before a jump of more than clockJump,
@@ -280,6 +312,11 @@ func (t *tcpConn) payload(seg *Segment, d Role, x *tcpFact) {
 		}
 		x.kind, x.newBytes, x.seq = segData, int(end-start), start
 		ds.next, ds.hasNext = end, true
+		t.remember(seg, d, x.at)
+		return
+	}
+	if t.duplicate(seg, d, x.at) {
+		x.kind, x.seq = segDuplicate, seg.Seq
 		return
 	}
 	x.kind, x.seq = segRetrans, seg.Seq
@@ -317,6 +354,8 @@ func (t *tcpConn) swap() {
 	t.probeAt[0], t.probeAt[1] = t.probeAt[1], t.probeAt[0]
 	t.probePend[0], t.probePend[1] = t.probePend[1], t.probePend[0]
 	t.lastSent[0], t.lastSent[1] = t.lastSent[1], t.lastSent[0]
+	t.recent[0], t.recent[1] = t.recent[1], t.recent[0]
+	t.recentN[0], t.recentN[1] = t.recentN[1], t.recentN[0]
 	t.minAck[0], t.minAck[1] = t.minAck[1], t.minAck[0]
 	t.ackTimed[0], t.ackTimed[1] = t.ackTimed[1], t.ackTimed[0]
 	if t.end.How != "" {

@@ -112,3 +112,25 @@ func TestTCPStageOutstanding(t *testing.T) {
 		t.Error("acknowledged data still outstanding")
 	}
 }
+
+// TestDuplicates: a copy of a segment that arrives within half the round
+// trip is the path's (or the capture's) doing, not a retransmission.
+func TestDuplicates(t *testing.T) {
+	var tc tcpConn
+	at := func(ms float64) time.Time { return t0.Add(time.Duration(ms * float64(time.Millisecond))) }
+	tc.observe(&Segment{At: at(0), Seq: 999, Flags: FlagSYN, Window: 500}, Client)
+	tc.observe(&Segment{At: at(40), Seq: 4999, Ack: 1000, Flags: FlagSYN | FlagACK, Window: 500}, Server)
+	tc.observe(&Segment{At: at(80), Seq: 1000, Ack: 5000, Flags: FlagACK, Window: 500}, Client) // RTT 80 ms
+	if x := tc.observe(&Segment{At: at(100), Seq: 1000, Ack: 5000, Flags: FlagACK | FlagPSH, Window: 500, PayloadLen: 52}, Client); x.kind != segData {
+		t.Fatalf("data: %d", x.kind)
+	}
+	if x := tc.observe(&Segment{At: at(100.3), Seq: 1000, Ack: 5000, Flags: FlagACK | FlagPSH, Window: 500, PayloadLen: 52}, Client); x.kind != segDuplicate {
+		t.Errorf("a copy 0.3 ms later: kind %d, want a duplicate", x.kind)
+	}
+	if x := tc.observe(&Segment{At: at(330), Seq: 1000, Ack: 5000, Flags: FlagACK | FlagPSH, Window: 500, PayloadLen: 52}, Client); x.kind != segRetrans {
+		t.Errorf("a copy after the RTO: kind %d, want a retransmission", x.kind)
+	}
+	if o := tc.out[Client]; o.retrans != 1 {
+		t.Errorf("%d retransmissions counted, want 1", o.retrans)
+	}
+}

@@ -27,6 +27,7 @@ const (
 	LabelTCPProbeAck
 	LabelWindowProbe
 	LabelRetransmission
+	LabelDuplicate
 )
 
 // timeline keeps a connection's packets as Events, for --events and the

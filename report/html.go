@@ -331,6 +331,8 @@ func markOf(e analyze.Event) (htmlMark, bool) {
 		return htmlMark{Class: "mark tcpack", Shape: "rect", Title: labelText(e.Label)}, true
 	case analyze.LabelRetransmission:
 		return htmlMark{Class: "mark retrans", Shape: "x", Title: labelText(e.Label)}, true
+	case analyze.LabelDuplicate:
+		return htmlMark{}, false
 	case analyze.LabelWindowProbe:
 		return htmlMark{Class: "mark winprobe", Shape: "tick", Title: labelText(e.Label)}, true
 	}

@@ -201,6 +201,8 @@ func labelText(l analyze.Label) string {
 		return "zero-window probe"
 	case analyze.LabelRetransmission:
 		return "retransmission"
+	case analyze.LabelDuplicate:
+		return "duplicate (the path or the capture doubled it)"
 	}
 	return "unknown"
 }
