@@ -220,8 +220,9 @@ func impliedSpec(acc []accepted) (CipherSpec, bool) {
 // followed by EOF and CLOSE) or TCP had to retransmit it (the path died
 // under it). A lone server message after a pause (a password-guess failure,
 // say) can have a probe's size; so can a command typed into a NAT that
-// forgot the connection. Messages without a reply by design passed their
-// own test.
+// forgot the connection: a sender's first probe, lost with the path, cannot
+// be told from it and is not counted. Messages without a reply by design
+// passed their own test.
 func withEvidence(acc []accepted, answered map[int]bool) []accepted {
 	kept := acc[:0]
 	for _, a := range acc {

@@ -69,11 +69,13 @@ func risk(c *Conn) Risk {
 	}
 	for _, k := range c.TCP {
 		by := Mechanism{TCP: true, Sender: k.Sender}
+		// the period on the wire (the kernel's time plus the round trip
+		// and its timer wheel); the inferred time when one probe shows
 		switch {
-		case c.Inferred.TCPKeepaliveTime != nil && k.Answered > 0:
-			consider(time.Duration(*c.Inferred.TCPKeepaliveTime)*time.Second, by)
 		case k.Interval.N > 0 && k.Answered > 0:
 			consider(k.Interval.Median, by)
+		case c.Inferred.TCPKeepaliveTime != nil && k.Answered > 0:
+			consider(time.Duration(*c.Inferred.TCPKeepaliveTime)*time.Second, by)
 		}
 	}
 	r.NoKeepalive = r.EffectiveKeepalive == 0

@@ -47,6 +47,7 @@ net_up_path() {
 	ip -n "$NSR" link set s0 promisc on up
 	ip -n "$NSC" link set eth0 up
 	ip -n "$NSS" link set eth0 up
+	# shellcheck disable=SC2034 # read by lib.sh (sshd_start, ssh_args)
 	SADDR=$S4
 	meta ip ""
 	meta router "$C4 - [pathemu in $NSR: c0 = s0, Ethernet frames forwarded by lab/pathemu] - $S4"
@@ -80,9 +81,9 @@ path_ping() {
 # (meta path_counters DIR ...; a note per direction).
 path_stop() {
 	[ -n "$PATHEMU_PID" ] || return 0
-	local i line
+	local line
 	kill -TERM "$PATHEMU_PID" 2>/dev/null
-	for i in $(seq 30); do
+	for _ in $(seq 30); do
 		kill -0 "$PATHEMU_PID" 2>/dev/null || break
 		sleep 0.1
 	done

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sshalive/sshalive/analyze"
 	"github.com/sshalive/sshalive/capture"
+	"github.com/sshalive/sshalive/internal/agree"
 	"github.com/sshalive/sshalive/report"
 )
 
@@ -197,6 +198,9 @@ func TestManifestTruth(t *testing.T) {
 				compareKA(t, "SSH", want.SSHKeepalives, got.SSHKeepalives, ambiguous(want.Evidence))
 				compareKA(t, "TCP", want.TCPKeepalives, got.TCPKeepalives, 0)
 				compareImpl(t, want.Implementations, got)
+				for _, d := range agree.Check(got) {
+					t.Errorf("%s > %s disagrees with itself: %s", want.Client, want.Server, d)
+				}
 				compareSettings(t, want.SSHKeepalives, got)
 				if got.End.How != want.End.How || got.End.By != want.End.By {
 					t.Errorf("end %s by %q, manifest %s by %q", got.End.How, got.End.By, want.End.How, want.End.By)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sshalive/sshalive/analyze"
 	"github.com/sshalive/sshalive/capture"
+	"github.com/sshalive/sshalive/internal/agree"
 	"github.com/sshalive/sshalive/report"
 )
 
@@ -108,6 +109,9 @@ func TestTruth(t *testing.T) {
 			got := map[string]report.JSONConn{}
 			for _, c := range analyse(t, pcap) {
 				got[c.Client+" "+c.Server] = c
+				for _, d := range agree.Check(c) {
+					t.Errorf("%s > %s disagrees with itself: %s", c.Client, c.Server, d)
+				}
 			}
 			if len(got) != len(want.Connections) {
 				t.Errorf("%d connections, planted %d", len(got), len(want.Connections))

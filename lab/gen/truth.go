@@ -91,7 +91,10 @@ func (t *connTruth) json() TruthConn {
 	c := t.c
 	c.SSHKeepalives, c.TCPKeepalives = []TruthProbes{}, []TruthProbes{}
 	for d := range 2 {
-		if p := t.ssh[d]; p.Probes > 0 {
+		// A sender none of whose probes was ever answered (its first one
+		// died with the path) sent one probe-sized segment the wire cannot
+		// tell from typed data: sshalive does not count it, nor does this.
+		if p := t.ssh[d]; p.Probes > 0 && p.Answered > 0 {
 			// Where a global and a channel request have the same size (and
 			// so do their replies, or a probe went unanswered), the wire
 			// cannot tell which sshd sent; ssh (the client, an OpenSSH

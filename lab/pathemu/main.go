@@ -70,7 +70,7 @@ func main() {
 			fatalf("-%s: %v", dirs[i].name, err)
 		}
 	}
-	fds := map[string]int{}
+	fds := map[string]*os.File{}
 	for _, name := range []string{ifA, ifB} {
 		fd, err := openPacket(name)
 		if err != nil {
@@ -86,7 +86,7 @@ func main() {
 			d.sh.holeAt = start.Add(holeAfter)
 		}
 		d.line = newDelayLine(maxFrames, maxBytes)
-		d.inFd, d.outFd = fds[d.in], fds[d.out]
+		d.inF, d.outF = fds[d.in], fds[d.out]
 		fmt.Fprintf(os.Stderr, "pathemu %s %s->%s %v\n", d.name, d.in, d.out, d.p)
 		go d.read()
 		go d.send()
@@ -127,7 +127,7 @@ func unixSec(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 type direction struct {
 	name, in, out string
 	p             params
-	inFd, outFd   int
+	inF, outF     *os.File // AF_PACKET sockets, non-blocking: reads wait in Go's poller, not in a thread holding a P
 	sh            *shaper
 	line          *delayLine
 
@@ -140,13 +140,10 @@ type direction struct {
 func (d *direction) read() {
 	buf := make([]byte, 65536)
 	for {
-		n, _, err := unix.Recvfrom(d.inFd, buf, 0)
+		n, err := d.inF.Read(buf)
 		now := time.Now()
 		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
-			fatalf("%s: recv: %v", d.in, err)
+			fatalf("%s: read: %v", d.in, err)
 		}
 		d.mu.Lock()
 		_, dues := d.sh.admit(now, n)
@@ -165,7 +162,7 @@ func (d *direction) send() {
 	for {
 		f, due := d.line.next(time.Now())
 		if f != nil {
-			if err := unix.Send(d.outFd, f.data, 0); err != nil {
+			if _, err := d.outF.Write(f.data); err != nil {
 				d.sendErrors.Add(1)
 			} else {
 				d.forwarded.Add(1)
@@ -208,27 +205,36 @@ func (d *direction) report() {
 
 // openPacket opens an AF_PACKET socket bound to one interface that sees
 // every frame arriving there (any destination) and none that leave it.
-func openPacket(name string) (int, error) {
+func openPacket(name string) (*os.File, error) {
 	ifi, err := net.InterfaceByName(name)
 	if err != nil {
-		return -1, err
+		return nil, err
 	}
 	proto := htons(unix.ETH_P_ALL)
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(proto))
 	if err != nil {
-		return -1, err
+		return nil, err
 	}
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: proto, Ifindex: ifi.Index}); err != nil {
-		return -1, err
+		return nil, err
 	}
 	// our own sends on this interface are not read back
 	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1); err != nil {
-		return -1, err
+		return nil, err
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20); err != nil {
-		return -1, err
+	// room for bursts (FORCE: beyond net.core.rmem_max, as root)
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 4<<20); err != nil {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20); err != nil {
+			return nil, err
+		}
 	}
-	return fd, nil
+	// non-blocking: the runtime's poller waits for frames; a read blocked
+	// in a system call would hold one of the few Ps until sysmon takes it
+	// back (up to ~10-20 ms), and the senders' timers would wait for it
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }

@@ -92,8 +92,12 @@ scn_reorder-dup() {
 }
 
 scn_bulk-bottleneck() {
-	scn_begin bulk-bottleneck "ServerAliveInterval=2 with a bulk download on the same connection (18 MB of zeros, ~15 s) through a 10 Mbit/s bottleneck with a 200-frame queue, 40 ms RTT (lab/pathemu); then 6 s idle; snaplen 128"
+	scn_begin bulk-bottleneck "ServerAliveInterval=2 with a bulk download on the same connection (18 MB of zeros, ~15 s) through a 10 Mbit/s bottleneck with a 200-frame queue (tail drop), 40 ms RTT (lab/pathemu), TCP cubic; then 6 s idle; snaplen 128"
 	net_up_path -delay 20ms -rate 10000000 -queue 200 -seed $PATH_SEED -max-duration 90s
+	# Linux's default congestion control, whatever the host's (BBR, where
+	# set, keeps the queue short: no tail drop to see)
+	ns_sysctl server net.ipv4.tcp_congestion_control cubic
+	ns_sysctl client net.ipv4.tcp_congestion_control cubic
 	path_session client 128 "${NOCA[@]}" -- "${CHACHA[@]}" -o ServerAliveInterval=2 -- "head -c 18000000 /dev/zero; sleep 6"
 }
 
