@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -191,9 +192,13 @@ func listInterfaces(w io.Writer, logger *log.Logger) int {
 func runOffline(ctx context.Context, cfg Config, stdin io.Reader, filter *filter, tracker *analyze.Tracker, out *output) int {
 	progress := newProgress(out.stderr, time.Now)
 	out.totals.Files = cfg.Files
+	files := inTimeOrder(cfg.Files)
+	if !slices.Equal(files, cfg.Files) {
+		out.logger.Printf("reading the files in the order of their first packets: %s", strings.Join(files, ", "))
+	}
 	failed := 0
 	remaining := cfg.Count
-	for _, name := range cfg.Files {
+	for _, name := range files {
 		if ctx.Err() != nil {
 			break
 		}
@@ -249,6 +254,45 @@ const (
 	batchSegments  = 512
 	maxPayloadCopy = 16 << 10
 )
+
+// inTimeOrder sorts capture files by the time of their first packet, so a
+// rotation globbed as file1 file10 file2 is read as it was written. Files
+// that cannot be read (or stdin) keep their place relative to each other,
+// first.
+func inTimeOrder(names []string) []string {
+	type first struct {
+		name string
+		at   time.Time
+	}
+	var fs []first
+	for _, n := range names {
+		if n == "-" {
+			return names // stdin cannot be looked at twice
+		}
+		fs = append(fs, first{n, firstPacket(n)})
+	}
+	slices.SortStableFunc(fs, func(a, b first) int { return a.at.Compare(b.at) })
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, f.name)
+	}
+	return out
+}
+
+// firstPacket is the time of a capture file's first packet (zero if it
+// cannot be read).
+func firstPacket(name string) time.Time {
+	f, err := capture.OpenFile(name, nil)
+	if err != nil {
+		return time.Time{}
+	}
+	defer f.Close()
+	_, ci, err := f.ReadPacket()
+	if err != nil {
+		return time.Time{}
+	}
+	return ci.Timestamp
+}
 
 // readFile feeds one capture file into the tracker. Reading and decoding
 // run in a goroutine of their own, analysis in this one, so a second core

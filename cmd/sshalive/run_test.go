@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -571,4 +572,37 @@ func TestInputs(t *testing.T) {
 	if code != exitOK || len(conns) != 2 || conns[0].SSHKeepalives[0].Sender != "client" || conns[1].SSHKeepalives[0].Sender != "server" {
 		t.Errorf("two files: exit %d\n%s", code, got)
 	}
+	// A rotation given out of order (file2 before file1) is read in the
+	// order of the files' first packets, and stderr says so.
+	first, second := splitCapture(t, filepath.Join(pcapDir, "serveralive-chacha.pcap"))
+	inOrder, _, _ := sshalive(t, "--json", "-r", first, "-r", second)
+	reversed, stderr, code := sshalive(t, "--json", "-r", second, "-r", first)
+	if code != exitOK || !strings.Contains(stderr, "in the order of their first packets") {
+		t.Errorf("files out of order: exit %d, stderr %q", code, stderr)
+	}
+	if a, b := connRecords(t, inOrder), connRecords(t, reversed); len(a) != 1 || len(b) != 1 || a[0].SSHKeepalives[0].Probes != b[0].SSHKeepalives[0].Probes || a[0].End.Cause != b[0].End.Cause {
+		t.Errorf("out of order:\n%s\nin order:\n%s", reversed, inOrder)
+	}
+}
+
+// splitCapture writes a pcap's first and second halves to two files, as
+// tcpdump -C rotates a capture.
+func splitCapture(t *testing.T, path string) (string, string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, recs := b[:24], b[24:]
+	var offs []int
+	for o := 0; o+16 <= len(recs); {
+		offs = append(offs, o)
+		o += 16 + int(binary.LittleEndian.Uint32(recs[o+8:]))
+	}
+	mid := offs[len(offs)/2]
+	dir := t.TempDir()
+	p1, p2 := filepath.Join(dir, "rot1.pcap"), filepath.Join(dir, "rot2.pcap")
+	os.WriteFile(p1, append(slices.Clone(hdr), recs[:mid]...), 0o644)
+	os.WriteFile(p2, append(slices.Clone(hdr), recs[mid:]...), 0o644)
+	return p1, p2
 }
