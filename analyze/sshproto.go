@@ -17,6 +17,10 @@ const (
 	maxBannerBytes    = 8 << 10  // pre-banner lines plus the version line
 	maxHandshakeBuf   = 64 << 10 // one clear-text packet being reassembled
 	maxClearPacketLen = 35000    // RFC 4253 §6.1 minimum every implementation must accept; KEXINITs are far smaller
+	// A KEXINIT's cipher, MAC and compression name-lists are each a few
+	// hundred bytes and a dozen names; longer ones are not read.
+	maxNameList = 4096
+	maxNames    = 128
 )
 
 // CipherSpec is the packet protection negotiated for one direction: what the
@@ -143,7 +147,12 @@ func parseKexInit(p []byte) (kexInit, bool) {
 		if uint64(n) > uint64(len(p)) {
 			return k, false
 		}
-		if n > 0 {
+		if i >= 2 && i <= 7 && n > 0 {
+			// only the cipher, MAC and compression lists are used; each
+			// is bounded so hostile lists cost little
+			if n > maxNameList || strings.Count(string(p[:n]), ",") >= maxNames {
+				return k, false
+			}
 			lists[i] = strings.Split(string(p[:n]), ",")
 		}
 		p = p[n:]
@@ -154,13 +163,16 @@ func parseKexInit(p []byte) (kexInit, bool) {
 	return k, true
 }
 
-// negotiate picks the first client algorithm the server also offers (RFC 4253 §7.1).
+// negotiate picks the first client algorithm the server also offers (RFC
+// 4253 §7.1), in time linear in the lists' lengths.
 func negotiate(client, server []string) string {
+	offered := make(map[string]bool, len(server))
+	for _, s := range server {
+		offered[s] = true
+	}
 	for _, c := range client {
-		for _, s := range server {
-			if c == s {
-				return c
-			}
+		if offered[c] {
+			return c
 		}
 	}
 	return ""

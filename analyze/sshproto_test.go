@@ -1,6 +1,12 @@
 package analyze
 
-import "testing"
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
 
 // TestWireSizeTable pins the size arithmetic to FACTS §3.6's table.
 func TestWireSizeTable(t *testing.T) {
@@ -60,5 +66,33 @@ func TestOpenSSHVersion(t *testing.T) {
 		if b.String() != tt.line {
 			t.Errorf("round trip %q → %q", tt.line, b.String())
 		}
+	}
+}
+
+// TestHostileKexInit: name-lists of thousands of names are not read (a
+// KEXINIT whose lists hold ~17 000 disjoint names once took 2.3 s of CPU per
+// connection); negotiation is a set lookup.
+func TestHostileKexInit(t *testing.T) {
+	var names []string
+	for i := range 17000 {
+		names = append(names, fmt.Sprintf("x%d@example.com", i))
+	}
+	list := strings.Join(names, ",")
+	p := []byte{msgKexInit}
+	p = append(p, make([]byte, 16)...)
+	for range 10 {
+		p = binary.BigEndian.AppendUint32(p, uint32(len(list)))
+		p = append(p, list...)
+	}
+	p = append(p, 0, 0, 0, 0, 0)
+	if _, ok := parseKexInit(p); ok {
+		t.Error("a KEXINIT with 17 000 names per list was read")
+	}
+	other := slices.Clone(names)
+	for i := range other {
+		other[i] += ".other"
+	}
+	if got := negotiate(names, other); got != "" {
+		t.Errorf("disjoint lists negotiated %q", got)
 	}
 }

@@ -17,8 +17,18 @@ const timeFormat = "2006-01-02T15:04:05.000000Z"
 
 type jsonTime time.Time
 
+// MarshalJSON writes RFC 3339 UTC. A time outside RFC 3339's years
+// (0000–9999: a hostile or broken capture's timestamp) is clamped to the
+// nearest end, so the record stays valid JSON times.
 func (t jsonTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + time.Time(t).UTC().Format(timeFormat) + `"`), nil
+	u := time.Time(t).UTC()
+	switch {
+	case u.Year() > 9999:
+		u = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+	case u.Year() < 0:
+		u = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return []byte(`"` + u.Format(timeFormat) + `"`), nil
 }
 
 // jsonStats are durations in seconds, rounded to the microsecond.

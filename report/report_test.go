@@ -101,3 +101,55 @@ func TestEvidenceWords(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanWireStrings: what a banner or an algorithm name carries never
+// reaches the terminal raw: escapes, bidi overrides, backspaces, NUL and
+// invalid UTF-8 are written visibly, in the table, the sentences and HTML.
+func TestCleanWireStrings(t *testing.T) {
+	for in, want := range map[string]string{
+		"OpenSSH_9.2p1":                "OpenSSH_9.2p1",
+		"x\x1b]0;pwned\x07":            `x\x1b]0;pwned\x07`,
+		"a\u202eb":                     `a\u202eb`,
+		"back\bspace\x00nul":           `back\x08space\x00nul`,
+		"bad\xffutf8":                  `bad\xffutf8`,
+		`forged \x1b`:                  `forged \\x1b`,
+		"clear\x1b[2J\x1b[H":           `clear\x1b[2J\x1b[H`,
+		"üñíçødé ok":                   "üñíçødé ok",
+		"zero\u200bwidth\u2066isolate": `zero\u200bwidth\u2066isolate`,
+	} {
+		if got := clean(in); got != want {
+			t.Errorf("clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+	c := putty()
+	evil := "SSH-2.0-PuTTY_Release_0.78\x1b]0;owned\x07\u202e"
+	c.Banners[analyze.Client] = evil
+	c.Implementations[analyze.Client].Version = "0.78\x1b]0;owned\x07\u202e"
+	var table, page bytes.Buffer
+	if err := Table(&table, analyze.Summary{Conns: []analyze.Conn{c}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := HTML(&page, analyze.Summary{Conns: []analyze.Conn{c}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"table": table.String(), "html": page.String()} {
+		if strings.ContainsAny(out, "\x1b\x07\u202e") {
+			t.Errorf("%s output carries a raw control character from the wire", name)
+		}
+	}
+}
+
+// TestFarTimes: a timestamp near 2^63 ns (a pcapng's) is clamped into RFC
+// 3339's years instead of printing year 586524.
+func TestFarTimes(t *testing.T) {
+	for _, at := range []time.Time{time.Unix(1<<62, 0), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		b, err := jsonTime(at).MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back jsonTime
+		if err := back.UnmarshalJSON(b); err != nil {
+			t.Errorf("%s is no RFC 3339 time: %v", b, err)
+		}
+	}
+}

@@ -85,7 +85,7 @@ func connTable(w io.Writer, c analyze.Conn) error {
 func handshakeLine(c analyze.Conn) string {
 	var parts []string
 	if c.Banners[analyze.Client] != "" || c.Banners[analyze.Server] != "" {
-		parts = append(parts, fmt.Sprintf("client %q, server %q", orDash(c.Banners[analyze.Client]), orDash(c.Banners[analyze.Server])))
+		parts = append(parts, fmt.Sprintf("client \"%s\", server \"%s\"", orDash(clean(c.Banners[analyze.Client])), orDash(clean(c.Banners[analyze.Server]))))
 	}
 	if c.CipherKnown[0] && c.CipherKnown[1] || c.Compressed {
 		parts = append(parts, "cipher "+cipherName(c.Ciphers[0]))
@@ -103,6 +103,8 @@ func handshakeLine(c analyze.Conn) string {
 	return strings.Join(parts, "; ")
 }
 
+// cipherName is the negotiated cipher (+ MAC, + compression), cleaned for
+// the terminal: the compression name is whatever the peers offered.
 func cipherName(s analyze.CipherSpec) string {
 	n := s.Cipher
 	if s.MAC != "" {
@@ -111,7 +113,7 @@ func cipherName(s analyze.CipherSpec) string {
 	if s.Compressed() {
 		n += " + " + s.Compression
 	}
-	return n
+	return clean(n)
 }
 
 func orDash(s string) string {

@@ -86,7 +86,7 @@ func evidenceText(e analyze.Evidence) string {
 func noteText(n analyze.Note) string {
 	switch n.Kind {
 	case analyze.NoteSSHD92:
-		return fmt.Sprintf("%s probes every ~2×ClientAliveInterval (whole-second bug fixed in 9.5): %d s on the wire → ClientAliveInterval %d", n.Software, n.Wire, n.Setting)
+		return fmt.Sprintf("%s probes every ~2×ClientAliveInterval (whole-second bug fixed in 9.5): %d s on the wire → ClientAliveInterval %d", clean(n.Software), n.Wire, n.Setting)
 	case analyze.NoteServerUnknown:
 		return fmt.Sprintf("server version unknown (no handshake): if it is sshd 9.2–9.4, which probes at twice the setting, ClientAliveInterval is %d", n.Setting)
 	}
@@ -154,12 +154,13 @@ func messageText(m analyze.Message) string {
 	return "request"
 }
 
-// implText is "PuTTY 0.78", or "" when the banner was not captured.
+// implText is "PuTTY 0.78", or "" when the banner was not captured; what
+// the banner said is cleaned for the terminal.
 func implText(i analyze.Implementation) string {
 	if i.Version == "" {
-		return i.Name
+		return clean(i.Name)
 	}
-	return i.Name + " " + i.Version
+	return clean(i.Name + " " + i.Version)
 }
 
 // settingLine is one setting as it is written where it goes.

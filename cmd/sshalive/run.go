@@ -198,8 +198,10 @@ func runOffline(ctx context.Context, cfg Config, stdin io.Reader, filter *filter
 	}
 	failed := 0
 	remaining := cfg.Count
-	for _, name := range files {
+	for i, name := range files {
 		if ctx.Err() != nil {
+			failed++
+			out.fileError(strings.Join(files[i:], ", "), fmt.Errorf("%w: not read", errInterrupted))
 			break
 		}
 		if progress != nil {
@@ -254,6 +256,9 @@ const (
 	batchSegments  = 512
 	maxPayloadCopy = 16 << 10
 )
+
+// errInterrupted: Ctrl-C or SIGTERM stopped an offline read part way.
+var errInterrupted = errors.New("interrupted")
 
 // inTimeOrder sorts capture files by the time of their first packet, so a
 // rotation globbed as file1 file10 file2 is read as it was written. Files
@@ -366,7 +371,11 @@ type batchReader struct {
 func (r *batchReader) fill(b *segBatch) {
 	b.segs, b.arena, b.packets, b.err = b.segs[:0], b.arena[:0], 0, nil
 	for len(b.segs) < batchSegments {
-		if r.total&1023 == 0 && r.ctx.Err() != nil || r.limit > 0 && r.total >= r.limit {
+		if r.total&1023 == 0 && r.ctx.Err() != nil {
+			b.err = fmt.Errorf("%w after packet %d: the rest of the file was not read", errInterrupted, r.total)
+			return
+		}
+		if r.limit > 0 && r.total >= r.limit {
 			b.err = io.EOF
 			return
 		}
@@ -483,7 +492,7 @@ type output struct {
 }
 
 func (o *output) fileError(name string, err error) {
-	if errors.Is(err, capture.ErrTruncated) {
+	if errors.Is(err, capture.ErrTruncated) || errors.Is(err, errInterrupted) {
 		o.totals.Truncated = true
 	}
 	msg := fmt.Sprintf("%s: %v", name, err)

@@ -606,3 +606,37 @@ func splitCapture(t *testing.T, path string) (string, string) {
 	os.WriteFile(p2, append(slices.Clone(hdr), recs[mid:]...), 0o644)
 	return p1, p2
 }
+
+// countdownCtx is a context that is cancelled after its Err has been
+// asked n times: Ctrl-C part way through a file.
+type countdownCtx struct {
+	context.Context
+	n int
+}
+
+func (c *countdownCtx) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestInterruptedRead: Ctrl-C part way through the second of two files
+// (read in time order: the seed first) is reported: exit 3, "truncated",
+// and an errors entry for what was not read.
+func TestInterruptedRead(t *testing.T) {
+	big := filepath.Join(pcapDir, "bulk-bottleneck.pcap")
+	var out, errb bytes.Buffer
+	// Err is asked before each file and every 1024 packets: the fifth time
+	// is at packet 1024 of the big file
+	ctx := &countdownCtx{Context: context.Background(), n: 4}
+	code := run(ctx, []string{"--json", "-r", big, "-r", filepath.Join(pcapDir, "seed-serveralive.pcap")}, nil, &out, &errb)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var sum report.JSONSummary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if code != exitPartial || !sum.Truncated || len(sum.Errors) != 1 || !strings.Contains(errb.String(), "interrupted after packet 1024") || sum.Packets != 97+1024 {
+		t.Errorf("exit %d, summary %+v, stderr %q", code, sum, errb.String())
+	}
+}
