@@ -298,9 +298,11 @@ func (f *flow) addCand(d Role, c sshCand) bool {
 	case f.ssh.compressedKnown():
 		// sizes are learned: a message no larger than a keepalive with
 		// deflate's overhead, answered after a silence or retransmitted
+		// (no answer needed from an implementation whose keepalive has none)
 		sp := f.ssh.specs[d]
+		noReply := f.ssh.noReplyKeepalive(d)
 		if c.size > sp.WireSize(payloadChannelKeepalive+zlibOverhead)+sp.WireSize(payloadChannelFailure) ||
-			!c.answered && c.retrans == 0 || c.idle != unknownIdle && c.idle < minIdle {
+			!c.answered && c.retrans == 0 && !noReply || c.idle != unknownIdle && c.idle < minIdle && !noReply {
 			return false
 		}
 	case !probeSizes[c.size]:

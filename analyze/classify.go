@@ -47,7 +47,13 @@ func (f *flow) sshKeepalives(d Role) []Keepalives {
 		slices.SortStableFunc(acc, func(a, b accepted) int { return a.at.Compare(b.at) })
 	case f.ssh.compressedKnown():
 		mode = modeCompressed
-		acc, answered = byCompression(cands, f.ssh.shapes[d], f.ssh.specs[d.Peer()].WireSize(payloadChannelData1))
+		if onlyRequest(f.ssh.shapes[d]) != MsgUnknown || !f.ssh.noReplyKeepalive(d) {
+			acc, answered = byCompression(cands, f.ssh.shapes[d], f.ssh.specs[d.Peer()].WireSize(payloadChannelData1), f.tcp.end.At)
+		}
+		if f.ssh.noReplyKeepalive(d) {
+			acc = append(acc, byLearnedClockwork(cands, f.ssh.shapes[d])...)
+			slices.SortStableFunc(acc, func(a, b accepted) int { return a.at.Compare(b.at) })
+		}
 	default:
 		mode = modePattern
 		acc, answered = byPattern(cands)

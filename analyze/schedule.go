@@ -197,6 +197,46 @@ func support(ms []sshCand, g time.Duration) int {
 	return n
 }
 
+// closing: a message this close before the connection's first FIN is part
+// of its close.
+const closing = 100 * time.Millisecond
+
+// byLearnedClockwork accepts, under compression, the no-reply keepalives
+// of an implementation that sends them (PuTTY's IGNORE compresses to a
+// steady size): the unanswered candidates of the most common size that
+// keep a clockwork schedule.
+func byLearnedClockwork(cands []sshCand, sh []keepaliveShape) []accepted {
+	msg := MsgUnknown
+	for _, s := range sh {
+		if s.reply == 0 {
+			msg = s.msg
+		}
+	}
+	count := map[int]int{}
+	for _, c := range cands {
+		if !c.answered {
+			count[c.size]++
+		}
+	}
+	size, n := 0, 0
+	for s, k := range count {
+		if k > n || k == n && s < size {
+			size, n = s, k
+		}
+	}
+	var members []sshCand
+	for _, c := range cands {
+		if c.size == size && !c.answered {
+			members = append(members, c)
+		}
+	}
+	var out []accepted
+	for _, c := range clockwork(members, false) {
+		out = append(out, accepted{c, kindOfMsg(msg), msg})
+	}
+	return out
+}
+
 // byCompression accepts, under compression (keystroke is the size of an
 // uncompressed one-byte CHANNEL_DATA, larger than any compressed reply), the probes whose size the
 // sender's quiet, answered candidates agree on: the most common such size
@@ -204,7 +244,7 @@ func support(ms []sshCand, g time.Duration) int {
 // size — with the first probe of the run, which compresses worse (no
 // earlier copy in the window), counted with them. Their silences must
 // agree too: most of them give the same whole-second timer.
-func byCompression(cands []sshCand, sh []keepaliveShape, keystroke int) ([]accepted, map[int]bool) {
+func byCompression(cands []sshCand, sh []keepaliveShape, keystroke int, closeAt time.Time) ([]accepted, map[int]bool) {
 	count := map[int]int{}
 	for _, c := range cands {
 		if c.answered {
@@ -225,6 +265,10 @@ func byCompression(cands []sshCand, sh []keepaliveShape, keystroke int) ([]accep
 	var acc []accepted
 	for i, c := range cands {
 		switch {
+		case c.crowded || !closeAt.IsZero() && closeAt.Sub(c.at) < closing:
+			// its sender went on at once, or the connection closed right
+			// after it (exit-status, EOF, CLOSE): no lone keepalive
+			continue
 		case c.size == size && (c.answered || c.retrans > 0):
 		case c.answered && c.size > size && firstOfRun(cands, i, size):
 			c.size = size // counted with the probes it is one of

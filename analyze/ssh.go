@@ -121,6 +121,17 @@ func sumOf(n, a, b, k int) bool {
 	return false
 }
 
+// noReplyKeepalive reports whether d's implementation sends keepalives
+// that get no reply by design (PuTTY, paramiko, libssh2).
+func (s *sshConn) noReplyKeepalive(d Role) bool {
+	for _, sh := range s.shapes[d] {
+		if sh.reply == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // bannerFirst reports whether d has sent a banner and its peer has not.
 func (s *sshConn) bannerFirst(d Role) bool {
 	return s.hs[d].banner.Proto != "" && s.hs[d.Peer()].banner.Proto == ""

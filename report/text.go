@@ -154,8 +154,8 @@ func endSentence(c analyze.Conn) string {
 		}
 		s := fmt.Sprintf("end: dead path: the %s's %s was retransmitted and never acknowledged; nothing arrived from the %s after %s (the path is dead since then)",
 			e.Actor, what, e.Actor.Peer(), clock(e.AliveUntil))
-		if n := countMaxName(e.Actor); n != "" {
-			s += fmt.Sprintf("; later probes and the FIN queue behind it, so %s cannot be read off the wire", n)
+		if e.UnansweredProbes > 0 {
+			s += fmt.Sprintf("; later probes and the FIN queue behind it, so %s cannot be read off the wire", countMaxName(e.Actor))
 		}
 		if e.How != "open" {
 			s += "; " + closed(c)

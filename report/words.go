@@ -44,11 +44,10 @@ func evidenceText(e analyze.Evidence) string {
 	case analyze.EvPathWorked:
 		return fmt.Sprintf("last packet from the %s: the path worked until then", e.Who)
 	case analyze.EvStalled:
-		what := "segment"
 		if e.Stall.Probe {
-			what = "keepalive probe"
+			return fmt.Sprintf("the %s's keepalive probe: %s; later data and the FIN queue behind it, so CountMax cannot be read off the wire", e.Who, stallText(e.Stall))
 		}
-		return fmt.Sprintf("the %s's %s: %s; later data and the FIN queue behind it, so CountMax cannot be read off the wire", e.Who, what, stallText(e.Stall))
+		return fmt.Sprintf("the %s's segment: %s; later data and the FIN queue behind it", e.Who, stallText(e.Stall))
 	case analyze.EvLastProbeAnswered:
 		return fmt.Sprintf("last probe from the %s answered", e.Who)
 	case analyze.EvProbesUnanswered:
