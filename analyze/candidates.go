@@ -200,9 +200,10 @@ func (f *flow) onData(x tcpFact, ev int32) {
 		switch {
 		case f.padding(d, c.size, gap):
 			cs.hasPd[d] = false // neither data nor a probe
-		case c.crowded && c.quiet() && f.ssh.awaitsReply(d, c.size):
-			// The request still awaits its reply; this data was sent
-			// while it did, so it is no lone probe itself.
+		case c.quiet() && f.ssh.awaitsReply(d, c.size) && (c.crowded || gap <= f.tcp.replyWindow() && !f.ssh.awaitsReply(d, n)):
+			// The request still awaits its reply (this data is no next
+			// probe); this data was sent while it did, so it is no lone
+			// probe itself.
 			f.busy(d, x, ev, isReply)
 			return
 		default:

@@ -48,7 +48,8 @@ func (f *flow) sshKeepalives(d Role) []Keepalives {
 	case f.ssh.compressedKnown():
 		mode = modeCompressed
 		if onlyRequest(f.ssh.shapes[d]) != MsgUnknown || !f.ssh.noReplyKeepalive(d) {
-			acc, answered = byCompression(cands, f.ssh.shapes[d], f.ssh.specs[d.Peer()].WireSize(payloadChannelData1), f.tcp.end.At)
+			ws := f.ssh.impl[d] == ImplDropbear || f.ssh.impl[d] == ImplOpenSSH || f.ssh.impl[d] == ""
+			acc, answered = byCompression(cands, f.ssh.shapes[d], f.ssh.specs[d.Peer()].WireSize(payloadChannelData1), f.tcp.end.At, ws)
 		}
 		if f.ssh.noReplyKeepalive(d) {
 			acc = append(acc, byLearnedClockwork(cands, f.ssh.shapes[d])...)

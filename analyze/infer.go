@@ -130,14 +130,18 @@ func infer(c *Conn, server Banner, tcp [2][]tcpProbe) Inferred {
 	return inf
 }
 
-// inferOther reads the interval of another implementation's keepalives off
-// the spacing of its probes: PuTTY and programs' own tickers keep a fixed
-// schedule, paramiko's timer restarts only on its own sends, Dropbear's and
-// AsyncSSH's fire one interval after the last packet (an idle session's
-// probes are spaced by exactly that).
+// inferOther reads the interval of another implementation's keepalives:
+// off the spacing of its probes for PuTTY and programs' own tickers (a
+// fixed schedule), off the silence before them for the timers that wait
+// for one (paramiko's since its own sends, Dropbear's since nothing was
+// sent or received, AsyncSSH's since data came).
 func inferOther(inf *Inferred, k Keepalives, impl string) {
 	v, ev := 0, EvidenceInterval
 	switch {
+	case k.TimerSeconds > 0 && !fixedSchedule(impl):
+		// a timer that waits for silence: its probes' spacing grows with
+		// the traffic between them, the silence before them does not
+		v, ev = k.TimerSeconds, EvidenceSilence
 	case k.Interval.N > 0:
 		v = max(1, secs(k.Interval.Median))
 	case k.TimerSeconds > 0:

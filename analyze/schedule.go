@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"math"
 	"slices"
 	"sort"
 	"time"
@@ -238,13 +237,59 @@ func byLearnedClockwork(cands []sshCand, sh []keepaliveShape) []accepted {
 }
 
 // byCompression accepts, under compression (keystroke is the size of an
-// uncompressed one-byte CHANNEL_DATA, larger than any compressed reply), the probes whose size the
-// sender's quiet, answered candidates agree on: the most common such size
-// (at least two of them) — the repeated keepalive compresses to a stable
-// size — with the first probe of the run, which compresses worse (no
-// earlier copy in the window), counted with them. Their silences must
-// agree too: most of them give the same whole-second timer.
-func byCompression(cands []sshCand, sh []keepaliveShape, keystroke int, closeAt time.Time) ([]accepted, map[int]bool) {
+// uncompressed one-byte CHANNEL_DATA, larger than any compressed reply),
+// the probes whose size the sender's quiet, answered candidates agree on —
+// the repeated keepalive compresses to a stable size — and whose silence
+// is the sender's timer's: the one most of them share, within timerSlack.
+// Keystrokes and their echoes compress to the same sizes (36/36 under
+// chacha20) but come after silences of any length. The first probe of the
+// run compresses worse (no earlier copy in the window) and counts with the
+// rest, as does one coalesced with a small message and answered by a reply
+// smaller than any keystroke echo (the first may come up to a second
+// early with wholeSecond: a timer kept in whole seconds). Messages its
+// sender followed at once with more, or right before the FIN, are the
+// session's close.
+func byCompression(cands []sshCand, sh []keepaliveShape, keystroke int, closeAt time.Time, wholeSecond bool) ([]accepted, map[int]bool) {
+	size := commonAnsweredSize(cands)
+	if size == 0 {
+		return nil, nil
+	}
+	timer, ok := steadyTimer(cands, size)
+	if !ok {
+		return nil, nil
+	}
+	fits := func(c sshCand) bool { return c.idle != unknownIdle && (c.idle-timer).Abs() <= timerSlack(timer) }
+	// a whole-second timer's first probe after traffic comes up to a
+	// second early (Dropbear, OpenSSH)
+	early := func(c sshCand) bool {
+		return fits(c) || wholeSecond && c.idle > timer-time.Second && c.idle <= timer+timerSlack(timer)
+	}
+	msg := onlyRequest(sh)
+	reply := smallestReply(cands, size)
+	var acc []accepted
+	first := true
+	for _, c := range cands {
+		switch {
+		case c.crowded || !closeAt.IsZero() && closeAt.Sub(c.at) < closing:
+			continue
+		case c.size == size && (c.answered && fits(c) || c.retrans > 0):
+		case c.answered && c.size > size && first && early(c):
+			c.size = size // the first of the run, counted with the rest
+		case c.answered && c.size > size && c.replySize == reply && reply < keystroke:
+			// coalesced with a small message (dbclient's CLOSE)
+			c.size = size
+		default:
+			continue
+		}
+		first = false
+		acc = append(acc, accepted{c, kindOfMsg(msg), msg})
+	}
+	return acc, map[int]bool{size: true}
+}
+
+// commonAnsweredSize is the size most answered candidates have (at least
+// two), the smaller on a tie; 0 when none recurs.
+func commonAnsweredSize(cands []sshCand) int {
 	count := map[int]int{}
 	for _, c := range cands {
 		if c.answered {
@@ -257,31 +302,40 @@ func byCompression(cands []sshCand, sh []keepaliveShape, keystroke int, closeAt 
 			size, n = s, k
 		}
 	}
-	if size == 0 || !steadyTimer(cands, size) {
-		return nil, nil
-	}
-	msg := onlyRequest(sh)
-	reply := smallestReply(cands, size)
-	var acc []accepted
-	for i, c := range cands {
-		switch {
-		case c.crowded || !closeAt.IsZero() && closeAt.Sub(c.at) < closing:
-			// its sender went on at once, or the connection closed right
-			// after it (exit-status, EOF, CLOSE): no lone keepalive
-			continue
-		case c.size == size && (c.answered || c.retrans > 0):
-		case c.answered && c.size > size && firstOfRun(cands, i, size):
-			c.size = size // counted with the probes it is one of
-		case c.answered && c.size > size && c.replySize == reply && reply < keystroke:
-			// coalesced with a small message (dbclient's CLOSE), answered by
-			// a reply smaller than any keystroke echo could be
-			c.size = size
-		default:
-			continue
+	return size
+}
+
+// timerSlack is how far a timer's silences spread: wake-up lateness, and a
+// round trip where the capture is far from the prober.
+func timerSlack(v time.Duration) time.Duration {
+	return max(150*time.Millisecond, v/20)
+}
+
+// steadyTimer finds the silence a timer keeps before the answered
+// candidates of size: the value at least two of them share within
+// timerSlack; the most shared, and of those the tightest (a timer's
+// silences differ by milliseconds, a typist's pauses by more).
+func steadyTimer(cands []sshCand, size int) (time.Duration, bool) {
+	var idles []time.Duration
+	for _, c := range cands {
+		if c.size == size && c.answered && c.idle != unknownIdle {
+			idles = append(idles, c.idle)
 		}
-		acc = append(acc, accepted{c, kindOfMsg(msg), msg})
 	}
-	return acc, map[int]bool{size: true}
+	best, bestN, bestSpread := time.Duration(0), 1, time.Duration(0)
+	for _, v := range idles {
+		n, spread := 0, time.Duration(0)
+		for _, w := range idles {
+			if d := (w - v).Abs(); d <= timerSlack(v) {
+				n++
+				spread = max(spread, d)
+			}
+		}
+		if n > bestN || n == bestN && spread < bestSpread {
+			best, bestN, bestSpread = v, n, spread
+		}
+	}
+	return best, bestN >= 2
 }
 
 // smallestReply is the smallest reply size of the answered candidates of
@@ -294,39 +348,6 @@ func smallestReply(cands []sshCand, size int) int {
 		}
 	}
 	return r
-}
-
-// steadyTimer reports whether most answered candidates of size came after
-// silences of the same whole number of seconds.
-func steadyTimer(cands []sshCand, size int) bool {
-	secs := map[int]int{}
-	n, top := 0, 0
-	for _, c := range cands {
-		if c.size != size || !c.answered || c.idle == unknownIdle {
-			continue
-		}
-		n++
-		v := int(math.Round(c.idle.Seconds()))
-		secs[v]++
-		top = max(top, secs[v])
-	}
-	return n > 0 && top*5 >= n*3
-}
-
-// firstOfRun reports whether cands[i] is the candidate just before the
-// first answered one of size, about one period earlier.
-func firstOfRun(cands []sshCand, i, size int) bool {
-	for j := range i {
-		if cands[j].answered && cands[j].size == size {
-			return false
-		}
-	}
-	if i+1 >= len(cands) {
-		return false
-	}
-	next := cands[i+1]
-	gap := next.at.Sub(cands[i].at)
-	return next.answered && next.size == size && next.idle != unknownIdle && (gap-next.idle).Abs() <= time.Second
 }
 
 // onlyRequest is the message of the sender's want-reply keepalives when

@@ -97,7 +97,7 @@ func TestByCompression(t *testing.T) {
 		answeredCand(10129, 36, 36, 2*s),
 		answeredCand(11222, 72, 28, 1093*time.Millisecond),
 	}
-	acc, _ := byCompression(cands, nil, 36, time.Time{})
+	acc, _ := byCompression(cands, nil, 36, time.Time{}, true)
 	if len(acc) != 6 {
 		t.Fatalf("%d probes, want 6: %+v", len(acc), acc)
 	}
@@ -111,7 +111,7 @@ func TestByCompression(t *testing.T) {
 	for i, idle := range []time.Duration{1100, 2700, 1400, 3900, 1900, 5200} {
 		typing = append(typing, answeredCand(1000*(i+1), 36, 36, idle*time.Millisecond))
 	}
-	if acc, _ := byCompression(typing, nil, 36, time.Time{}); len(acc) != 0 {
+	if acc, _ := byCompression(typing, nil, 36, time.Time{}, true); len(acc) != 0 {
 		t.Errorf("typing taken for keepalives: %d", len(acc))
 	}
 }
