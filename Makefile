@@ -11,7 +11,7 @@ APT     := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 # and its tests (OpenSSH client and server, tcpdump, netns/iptables tools).
 BUILD_PKGS := gcc libc6-dev libpcap-dev
 LAB_PKGS   := openssh-server openssh-client tcpdump iproute2 iptables procps perl chromium
-CAPTURE_PKGS := tshark debootstrap
+CAPTURE_PKGS := tshark debootstrap ethtool iputils-ping
 # other SSH implementations the lab captures against OpenSSH (lab/impl, lab/scenarios.d/);
 # OpenSSH 10 comes from a debootstrap'd trixie root (lab/trixie.sh)
 LAB_IMPL_PKGS := python3-asyncssh libssh-dev libssh2-1-dev putty-tools dropbear-bin python3-paramiko

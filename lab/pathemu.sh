@@ -82,8 +82,9 @@ path_ping() {
 path_stop() {
 	[ -n "$PATHEMU_PID" ] || return 0
 	local line
+	# pathemu forwards what is still in flight (-drain, 5 s at most), then exits
 	kill -TERM "$PATHEMU_PID" 2>/dev/null
-	for _ in $(seq 30); do
+	for _ in $(seq 70); do
 		kill -0 "$PATHEMU_PID" 2>/dev/null || break
 		sleep 0.1
 	done

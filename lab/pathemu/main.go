@@ -11,7 +11,8 @@
 // Direction c2s is a → b (client → server), s2c is b → a. The flags -delay,
 // -jitter, ... set both; -c2s / -s2c "key=value,..." override one. Random
 // decisions come from math/rand/v2 PCG streams seeded by -seed, one stream
-// per direction. It stops on SIGTERM/SIGINT or after -max-duration and prints
+// per direction. It stops after -max-duration, or on SIGTERM/SIGINT once the
+// frames already in the path have left (-drain bounds the wait), and prints
 // its counters to stderr (one "pathemu DIR key=value..." line per direction).
 package main
 
@@ -35,6 +36,7 @@ func main() {
 		ifA, ifB, c2s, s2c     string
 		seed                   uint64
 		maxDur, holeAfter      time.Duration
+		drain                  time.Duration
 		maxFrames, maxBytes    int
 		rate                   int64
 		loss, reorder, dupProb float64
@@ -53,11 +55,15 @@ func main() {
 	flag.StringVar(&s2c, "s2c", "", "server→client overrides")
 	flag.Uint64Var(&seed, "seed", 1, "random seed")
 	flag.DurationVar(&maxDur, "max-duration", 0, "stop after this long (required)")
+	flag.DurationVar(&drain, "drain", 5*time.Second, "on SIGTERM, keep forwarding the frames already in the path for at most this long")
 	flag.DurationVar(&holeAfter, "blackhole-after", 0, "drop every frame both ways from this long after the start (0: never)")
 	flag.IntVar(&maxFrames, "max-frames", 20000, "frames held per direction at most (beyond: dropped, counted as overflow)")
 	flag.IntVar(&maxBytes, "max-bytes", 32<<20, "bytes held per direction at most")
 	flag.Parse()
 	p.Loss, p.Reorder, p.Dup, p.Rate = loss, reorder, dupProb, rate
+	if drain < 0 || drain > time.Minute {
+		fatalf("-drain must be in [0, 1m]")
+	}
 	if maxDur <= 0 || maxDur > time.Hour {
 		fatalf("-max-duration must be in (0, 1h]")
 	}
@@ -105,6 +111,18 @@ func main() {
 			continue
 		case s := <-sig:
 			fmt.Fprintf(os.Stderr, "pathemu stop %.6f (%v)\n", unixSec(time.Now()), s)
+			// frames already on their way still arrive (a reply, the RST
+			// it draws): keep forwarding until the lines have been empty
+			// for 200 ms, for at most -drain
+			deadline := time.Now().Add(drain)
+			for quiet := 0; quiet < 20 && time.Now().Before(deadline); {
+				quiet++
+				if dirs[0].line.len() > 0 || dirs[1].line.len() > 0 {
+					quiet = 0
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			fmt.Fprintf(os.Stderr, "pathemu drained %.6f\n", unixSec(time.Now()))
 		case <-stop:
 			fmt.Fprintf(os.Stderr, "pathemu stop %.6f (max-duration)\n", unixSec(time.Now()))
 		}

@@ -81,3 +81,10 @@ func (l *delayLine) next(now time.Time) (*frame, time.Time) {
 	l.bytes -= len(f.data)
 	return f, f.due
 }
+
+// len is how many frames wait in the line.
+func (l *delayLine) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.h)
+}

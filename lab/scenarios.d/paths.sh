@@ -22,7 +22,7 @@ SCENARIOS+=(
 	tcpka-rtt300-blackhole
 )
 
-PATH_SEED=1
+PATH_SEED=${PATH_SEED:-1}
 
 # path_session SIDE SNAPLEN SSHD_LINES... -- SSH_OPTIONS... -- REMOTE COMMAND:
 # the common shape over a path already up: sshd, capture, ssh to its end.
@@ -45,37 +45,40 @@ path_session() {
 
 scn_rtt80-serveralive() {
 	scn_begin rtt80-serveralive "client probes (ServerAliveInterval=2) over an 80 ms RTT path (40 ms each way, lab/pathemu); remote sleep 16"
-	net_up_path -delay 40ms -seed $PATH_SEED -max-duration 90s
+	net_up_path -delay 40ms -seed "$PATH_SEED" -max-duration 90s
 	path_session client 0 "${NOCA[@]}" -- "${CHACHA[@]}" -o ServerAliveInterval=2 -- sleep 16
 }
 
 scn_rtt600-serveralive() {
 	scn_begin rtt600-serveralive "client probes (ServerAliveInterval=2) over a 600 ms RTT path (300 ms each way, lab/pathemu); remote sleep 18"
-	net_up_path -delay 300ms -seed $PATH_SEED -max-duration 90s
+	net_up_path -delay 300ms -seed "$PATH_SEED" -max-duration 90s
 	path_session client 0 "${NOCA[@]}" -- "${CHACHA[@]}" -o ServerAliveInterval=2 -- sleep 18
 }
 
 scn_rtt1500-serveralive() {
 	scn_begin rtt1500-serveralive "client probes (ServerAliveInterval=3) over a 1.5 s RTT path (750 ms each way, lab/pathemu): the reply comes back after the next whole-second check; remote sleep 22"
-	net_up_path -delay 750ms -seed $PATH_SEED -max-duration 100s
+	net_up_path -delay 750ms -seed "$PATH_SEED" -max-duration 100s
 	path_session client 0 "${NOCA[@]}" -- "${CHACHA[@]}" -o ServerAliveInterval=3 -- sleep 22
 }
 
 scn_rtt600-clientalive() {
 	scn_begin rtt600-clientalive "server probes (sshd 9.2 ClientAliveInterval=2, spaced ~2 x 2 s + RTT) over a 600 ms RTT path (lab/pathemu); captured at the client; remote sleep 18"
-	net_up_path -delay 300ms -seed $PATH_SEED -max-duration 90s
+	net_up_path -delay 300ms -seed "$PATH_SEED" -max-duration 90s
 	path_session client 0 "ClientAliveInterval 2" -- "${CHACHA[@]}" "${NOSA[@]}" -- sleep 18
 }
 
 scn_rtt600-clientalive-server-side() {
 	scn_begin rtt600-clientalive-server-side "server probes (sshd 9.2 ClientAliveInterval=2) over a 600 ms RTT path (lab/pathemu); captured at the server: replies 600 ms after the probes, same intervals; remote sleep 18"
-	net_up_path -delay 300ms -seed $PATH_SEED -max-duration 90s
+	net_up_path -delay 300ms -seed "$PATH_SEED" -max-duration 90s
 	path_session server 0 "ClientAliveInterval 2" -- "${CHACHA[@]}" "${NOSA[@]}" -- sleep 18
 }
 
 scn_loss3-typing() {
 	scn_begin loss3-typing "typing through a pty (ssh -tt, remote cat) with ServerAliveInterval=2 over a lossy path: 3 % loss each way, 40 ms RTT (lab/pathemu): retransmitted keystrokes and probes"
-	net_up_path -delay 20ms -loss 0.03 -seed $PATH_SEED -max-duration 90s
+	# seed 2: in the runs so far a probe was among the lost frames (and
+	# retransmitted); which frames are lost depends on the frame sequence,
+	# which the typing and the probes' timing vary a little from run to run
+	net_up_path -delay 20ms -loss 0.03 -seed "${PATH_SEED_LOSS:-2}" -max-duration 90s
 	sshd_start "${NOCA[@]}"
 	cap_start client 0
 	ssh_args "${CHACHA[@]}" -o ServerAliveInterval=2 -tt
@@ -87,13 +90,13 @@ scn_loss3-typing() {
 
 scn_reorder-dup() {
 	scn_begin reorder-dup "client probes (ServerAliveInterval=1) over a 40 ms RTT path that holds 5 % of frames back 15 ms (reordering) and duplicates 5 % (lab/pathemu); remote sleep 16"
-	net_up_path -delay 20ms -reorder 0.05 -reorder-by 15ms -dup 0.05 -seed $PATH_SEED -max-duration 90s
+	net_up_path -delay 20ms -reorder 0.05 -reorder-by 15ms -dup 0.05 -seed "$PATH_SEED" -max-duration 90s
 	path_session client 0 "${NOCA[@]}" -- "${CHACHA[@]}" -o ServerAliveInterval=1 -- sleep 16
 }
 
 scn_bulk-bottleneck() {
 	scn_begin bulk-bottleneck "ServerAliveInterval=2 with a bulk download on the same connection (18 MB of zeros, ~15 s) through a 10 Mbit/s bottleneck with a 200-frame queue (tail drop), 40 ms RTT (lab/pathemu), TCP cubic; then 6 s idle; snaplen 128"
-	net_up_path -delay 20ms -rate 10000000 -queue 200 -seed $PATH_SEED -max-duration 90s
+	net_up_path -delay 20ms -rate 10000000 -queue 200 -seed "$PATH_SEED" -max-duration 90s
 	# Linux's default congestion control, whatever the host's (BBR, where
 	# set, keeps the queue short: no tail drop to see)
 	ns_sysctl server net.ipv4.tcp_congestion_control cubic
@@ -103,7 +106,7 @@ scn_bulk-bottleneck() {
 
 scn_tcpka-rtt300-blackhole() {
 	scn_begin tcpka-rtt300-blackhole "TCP keepalives from the client (client netns time=3 intvl=1 probes=3, no SSH keepalives) over a 300 ms RTT path (lab/pathemu); the path blackholes 16 s after it came up, the client's kernel gives up and resets"
-	net_up_path -delay 150ms -blackhole-after 16s -seed $PATH_SEED -max-duration 90s
+	net_up_path -delay 150ms -blackhole-after 16s -seed "$PATH_SEED" -max-duration 90s
 	ns_sysctl client net.ipv4.tcp_keepalive_time 3
 	ns_sysctl client net.ipv4.tcp_keepalive_intvl 1
 	ns_sysctl client net.ipv4.tcp_keepalive_probes 3
