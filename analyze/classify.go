@@ -305,6 +305,7 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 		}
 	}
 	k.Interval, k.IdleBefore, k.ReplyLatency = newStats(intervals), newStats(idles), newStats(lat)
+	k.Period = k.Interval.Median
 	k.TimerSeconds = timerSeconds(pathCorrected(idles, f.tcp.rtt(), k.ReplyLatency), d)
 	return k
 }
@@ -347,12 +348,18 @@ func (f *flow) tcpKeepalives(d Role) (Keepalives, bool) {
 		return Keepalives{}, false
 	}
 	k := Keepalives{Sender: d, Kind: KindTCP, Probes: len(ps), First: ps[0].at, Last: ps[len(ps)-1].at}
-	var intervals, idles []time.Duration
+	var intervals, idles, afterAnswered, afterUnanswered []time.Duration
 	sizes := map[int]int{}
 	for i, p := range ps {
 		sizes[p.bytes]++
 		if i > 0 {
-			intervals = append(intervals, p.at.Sub(ps[i-1].at))
+			gap := p.at.Sub(ps[i-1].at)
+			intervals = append(intervals, gap)
+			if ps[i-1].answered {
+				afterAnswered = append(afterAnswered, gap)
+			} else {
+				afterUnanswered = append(afterUnanswered, gap)
+			}
 		}
 		idles = append(idles, p.idle)
 		k.tally(p.at, p.answered, false)
@@ -368,5 +375,9 @@ func (f *flow) tcpKeepalives(d Role) (Keepalives, bool) {
 		k.ProbeBytes = 1
 	}
 	k.Interval, k.IdleBefore = newStats(intervals), newStats(idles)
+	k.Period, k.Retry = newStats(afterAnswered).Median, newStats(afterUnanswered).Median
+	if k.Period == 0 {
+		k.Period = k.Interval.Median
+	}
 	return k, true
 }

@@ -70,18 +70,24 @@ type Conn struct {
 
 // Keepalives describes the keepalive probes one end sent.
 type Keepalives struct {
-	Sender       Role
-	Kind         ProbeKind
-	Message      Message // the SSH message (SSH probes; MsgUnknown when sizes cannot tell)
-	Probes       int
-	Answered     int
-	Pending      int // sent so shortly before the capture ended that no reply was due yet
-	ProbeBytes   int
-	ReplyBytes   int // 0 when none was answered
-	First, Last  time.Time
-	Interval     Stats // spacing between consecutive probes
-	IdleBefore   Stats // silence from the peer before each probe: the timer's view
-	ReplyLatency Stats
+	Sender      Role
+	Kind        ProbeKind
+	Message     Message // the SSH message (SSH probes; MsgUnknown when sizes cannot tell)
+	Probes      int
+	Answered    int
+	Pending     int // sent so shortly before the capture ended that no reply was due yet
+	ProbeBytes  int
+	ReplyBytes  int // 0 when none was answered
+	First, Last time.Time
+	Interval    Stats // spacing between consecutive probes
+	// Period is the sender's keepalive period: Interval's median, except
+	// for TCP keepalives, whose unanswered probes are retried at
+	// tcp_keepalive_intvl: there the median spacing after an answered
+	// probe (keepalive time plus round trip), and Retry the median spacing
+	// after an unanswered one (0 when none).
+	Period, Retry time.Duration
+	IdleBefore    Stats // silence from the peer before each probe: the timer's view
+	ReplyLatency  Stats
 	// LongestUnanswered is the longest run of consecutive unanswered probes;
 	// TrailingUnanswered the run that ends the capture or connection.
 	LongestUnanswered  int

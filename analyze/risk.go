@@ -62,7 +62,7 @@ func risk(c *Conn) Risk {
 		by := Mechanism{Sender: k.Sender, Setting: settingName(c.Implementations[k.Sender].Name, k.Sender)}
 		switch {
 		case k.Interval.N > 0:
-			consider(k.Interval.Median, by)
+			consider(k.Period, by)
 		case k.TimerSeconds > 0:
 			consider(time.Duration(k.TimerSeconds)*time.Second, by)
 		}
@@ -70,10 +70,11 @@ func risk(c *Conn) Risk {
 	for _, k := range c.TCP {
 		by := Mechanism{TCP: true, Sender: k.Sender}
 		// the period on the wire (the kernel's time plus the round trip
-		// and its timer wheel); the inferred time when one probe shows
+		// and its timer wheel; retries of unanswered probes aside); the
+		// inferred time when one probe shows
 		switch {
 		case k.Interval.N > 0 && k.Answered > 0:
-			consider(k.Interval.Median, by)
+			consider(k.Period, by)
 		case c.Inferred.TCPKeepaliveTime != nil && k.Answered > 0:
 			consider(time.Duration(*c.Inferred.TCPKeepaliveTime)*time.Second, by)
 		}

@@ -57,10 +57,15 @@ type JSONKeepalives struct {
 	Answered int    `json:"answered"`
 	// Pending: probes sent so shortly before the capture ended that no
 	// reply was due yet (neither answered nor unanswered).
-	Pending            int        `json:"pending"`
-	ProbeBytes         int        `json:"probe_bytes"`
-	ReplyBytes         int        `json:"reply_bytes"`
-	Interval           *jsonStats `json:"interval_s"`
+	Pending    int        `json:"pending"`
+	ProbeBytes int        `json:"probe_bytes"`
+	ReplyBytes int        `json:"reply_bytes"`
+	Interval   *jsonStats `json:"interval_s"`
+	// Period: the sender's keepalive period (interval_s's median, but for
+	// TCP the spacing after answered probes); RetryInterval: TCP, the
+	// spacing after unanswered ones (null when none).
+	Period             *float64   `json:"period_s"`
+	RetryInterval      *float64   `json:"retry_interval_s"`
 	IdleBefore         *jsonStats `json:"idle_before_s"`
 	ReplyLatency       *jsonStats `json:"reply_latency_s"`
 	LongestUnanswered  int        `json:"longest_unanswered_run"`
@@ -229,7 +234,7 @@ func keepalivesJSON(ks []analyze.Keepalives) []JSONKeepalives {
 			Message: msg, ReplyExpected: reply,
 			Sender: k.Sender.String(), Kind: k.Kind.String(), Probes: k.Probes, Answered: k.Answered, Pending: k.Pending,
 			ProbeBytes: k.ProbeBytes, ReplyBytes: k.ReplyBytes,
-			Interval: statsJSON(k.Interval), IdleBefore: statsJSON(k.IdleBefore), ReplyLatency: statsJSON(k.ReplyLatency),
+			Interval: statsJSON(k.Interval), Period: secp(k.Period), RetryInterval: secp(k.Retry), IdleBefore: statsJSON(k.IdleBefore), ReplyLatency: statsJSON(k.ReplyLatency),
 			LongestUnanswered: k.LongestUnanswered, TrailingUnanswered: k.TrailingUnanswered,
 			First: jsonTime(k.First), Last: jsonTime(k.Last), Detection: k.Mode,
 		})

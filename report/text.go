@@ -304,5 +304,8 @@ func cadence(k analyze.Keepalives) string {
 	if k.Interval.N == 0 {
 		return " (one probe)"
 	}
-	return fmt.Sprintf(" every %s s", seconds(k.Interval.Median))
+	if k.Retry > 0 && k.Answered > 0 {
+		return fmt.Sprintf(" every %s s, unanswered ones retried every %s s", seconds(k.Period), seconds(k.Retry))
+	}
+	return fmt.Sprintf(" every %s s", seconds(k.Period))
 }

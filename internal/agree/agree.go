@@ -62,7 +62,7 @@ func settings(j report.JSONConn) []string {
 }
 
 // risk: the effective keepalive period is the shortest SSH keepalive
-// interval shown, or answered TCP keepalive interval.
+// interval shown, or answered TCP keepalive period.
 func risk(j report.JSONConn) []string {
 	if j.Risk.EffectiveKeepalive == nil {
 		return nil
@@ -74,8 +74,8 @@ func risk(j report.JSONConn) []string {
 		}
 	}
 	for _, k := range j.TCPKeepalives {
-		if k.Interval != nil && k.Answered > 0 {
-			shortest = math.Min(shortest, k.Interval.Median)
+		if k.Period != nil && k.Answered > 0 {
+			shortest = math.Min(shortest, *k.Period)
 		}
 	}
 	if !math.IsInf(shortest, 1) && math.Abs(*j.Risk.EffectiveKeepalive-shortest) > 0.001 {
