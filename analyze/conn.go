@@ -104,6 +104,15 @@ type Keepalives struct {
 	Mode string
 }
 
+// Every is the keepalive period: Period, or Interval's median where Period
+// was not worked out.
+func (k Keepalives) Every() time.Duration {
+	if k.Period > 0 {
+		return k.Period
+	}
+	return k.Interval.Median
+}
+
 // ProbeKind names the message a keepalive probe is.
 type ProbeKind uint8
 

@@ -62,7 +62,7 @@ func risk(c *Conn) Risk {
 		by := Mechanism{Sender: k.Sender, Setting: settingName(c.Implementations[k.Sender].Name, k.Sender)}
 		switch {
 		case k.Interval.N > 0:
-			consider(k.Period, by)
+			consider(k.Every(), by)
 		case k.TimerSeconds > 0:
 			consider(time.Duration(k.TimerSeconds)*time.Second, by)
 		}
@@ -74,7 +74,7 @@ func risk(c *Conn) Risk {
 		// inferred time when one probe shows
 		switch {
 		case k.Interval.N > 0 && k.Answered > 0:
-			consider(k.Period, by)
+			consider(k.Every(), by)
 		case c.Inferred.TCPKeepaliveTime != nil && k.Answered > 0:
 			consider(time.Duration(*c.Inferred.TCPKeepaliveTime)*time.Second, by)
 		}

@@ -234,7 +234,7 @@ func keepalivesJSON(ks []analyze.Keepalives) []JSONKeepalives {
 			Message: msg, ReplyExpected: reply,
 			Sender: k.Sender.String(), Kind: k.Kind.String(), Probes: k.Probes, Answered: k.Answered, Pending: k.Pending,
 			ProbeBytes: k.ProbeBytes, ReplyBytes: k.ReplyBytes,
-			Interval: statsJSON(k.Interval), Period: secp(k.Period), RetryInterval: secp(k.Retry), IdleBefore: statsJSON(k.IdleBefore), ReplyLatency: statsJSON(k.ReplyLatency),
+			Interval: statsJSON(k.Interval), Period: secp(k.Every()), RetryInterval: secp(k.Retry), IdleBefore: statsJSON(k.IdleBefore), ReplyLatency: statsJSON(k.ReplyLatency),
 			LongestUnanswered: k.LongestUnanswered, TrailingUnanswered: k.TrailingUnanswered,
 			First: jsonTime(k.First), Last: jsonTime(k.Last), Detection: k.Mode,
 		})

@@ -305,7 +305,7 @@ func cadence(k analyze.Keepalives) string {
 		return " (one probe)"
 	}
 	if k.Retry > 0 && k.Answered > 0 {
-		return fmt.Sprintf(" every %s s, unanswered ones retried every %s s", seconds(k.Period), seconds(k.Retry))
+		return fmt.Sprintf(" every %s s, unanswered ones retried every %s s", seconds(k.Every()), seconds(k.Retry))
 	}
-	return fmt.Sprintf(" every %s s", seconds(k.Period))
+	return fmt.Sprintf(" every %s s", seconds(k.Every()))
 }

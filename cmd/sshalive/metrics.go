@@ -94,7 +94,7 @@ func (m *metricsServer) observe(layer string, k analyze.Keepalives) {
 	m.probes.WithLabelValues(layer, sender).Add(float64(k.Probes))
 	m.answered.WithLabelValues(layer, sender).Add(float64(k.Answered))
 	if k.Interval.N > 0 {
-		m.interval.WithLabelValues(layer, sender).Observe(k.Period.Seconds())
+		m.interval.WithLabelValues(layer, sender).Observe(k.Every().Seconds())
 	}
 }
 
