@@ -184,6 +184,9 @@ func FuzzReadFile(f *testing.F) {
 	f.Add(good[:30])
 	f.Add([]byte{0x1f, 0x8b})
 	f.Add([]byte{0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a})
+	for _, seed := range hostileSeeds(f) {
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := OpenFile("-", bytes.NewReader(data))
 		if err != nil {

@@ -1,8 +1,9 @@
 // Package capture reads packets and decodes them into analyze.Segments.
 //
 // It owns the packet sources (pcap, pcapng and gzip files or stdin through
-// pure-Go pcapgo; live interfaces through libpcap in the cgo build), the
-// mapping from link type to first layer, and the reused DecodingLayerParser.
-// It classifies nothing: what a segment means is analyze's business. gopacket
-// is imported here and nowhere else.
+// small pure-Go readers of its own, pcapread.go and ngread.go, whose memory
+// is bounded whatever a hostile file declares; live interfaces through
+// libpcap in the cgo build), the mapping from link type to first layer, and
+// the reused DecodingLayerParser. It classifies nothing: what a segment
+// means is analyze's business. gopacket is imported here and nowhere else.
 package capture

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Errors a caller may branch on.
@@ -32,18 +32,24 @@ type Source interface {
 	Close() error
 }
 
-type zeroCopyReader interface {
-	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	LinkType() layers.LinkType
+// packetReader is a format's reader: pcap or pcapng.
+type packetReader interface {
+	next() ([]byte, gopacket.CaptureInfo, error)
+	linkType() layers.LinkType
 }
 
 // File is an offline capture: pcap or pcapng, optionally gzip-compressed.
+// Its memory is bounded whatever the file declares: at most MaxPacket bytes
+// of a packet are held, gzip is streamed, pcapng blocks are never read
+// whole (see Stats for what is read past).
 type File struct {
 	name   string
-	r      zeroCopyReader
+	r      packetReader
+	st     readState
 	closer io.Closer
 	format string
 	count  int64
+	done   bool
 	in     *countingReader
 	size   int64
 }
@@ -72,7 +78,10 @@ func (f *File) Format() string { return f.format }
 func (f *File) Name() string { return f.name }
 
 // LinkType is the capture's link type (of the first interface for pcapng).
-func (f *File) LinkType() layers.LinkType { return f.r.LinkType() }
+func (f *File) LinkType() layers.LinkType { return f.r.linkType() }
+
+// Stats returns what the reader has read past or repaired so far.
+func (f *File) Stats() Stats { return f.st.Stats }
 
 // Close closes the underlying file.
 func (f *File) Close() error {
@@ -82,18 +91,32 @@ func (f *File) Close() error {
 	return nil
 }
 
-// ReadPacket returns the next packet. It returns io.EOF at a clean end and
-// an error wrapping ErrTruncated when the file ends inside a record.
+// ReadPacket returns the next packet. It returns io.EOF at a clean end, an
+// error wrapping ErrTruncated when the file ends inside a record, and, at
+// the end, a *DamageError (wrapping ErrDamaged) instead of io.EOF when
+// packets were read past or repaired (see Stats). After an error it
+// returns io.EOF.
 func (f *File) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
-	data, ci, err := f.r.ZeroCopyReadPacketData()
-	switch {
-	case err == nil:
+	if f.done {
+		return nil, gopacket.CaptureInfo{}, io.EOF
+	}
+	data, ci, err := f.r.next()
+	if err == nil {
 		f.count++
 		return data, ci, nil
+	}
+	f.done = true
+	damage := f.st.damage()
+	switch {
+	case errors.Is(err, io.EOF) && damage != nil:
+		return nil, ci, damage
 	case errors.Is(err, io.EOF):
 		return nil, ci, io.EOF
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, ci, fmt.Errorf("after packet %d: %w", f.count, ErrTruncated)
+		err = ErrTruncated
+	}
+	if damage != nil {
+		return nil, ci, fmt.Errorf("after packet %d: %w; %w", f.count, err, damage)
 	}
 	return nil, ci, fmt.Errorf("after packet %d: %w", f.count, err)
 }
@@ -135,7 +158,8 @@ func newFile(name string, rc io.ReadCloser) (*File, error) {
 		return nil, ErrEmpty
 	}
 	f := &File{name: name, closer: rc, in: in}
-	var r io.Reader = br
+	f.st.last = time.Unix(0, 0).UTC()
+	r := br
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -160,17 +184,19 @@ func newFile(name string, rc io.ReadCloser) (*File, error) {
 	}
 	switch binary.LittleEndian.Uint32(magic) {
 	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
-		pr, err := pcapgo.NewReader(r)
+		pr, err := newPcapReader(r, &f.st)
 		if err != nil {
 			return nil, headerErr("pcap", err)
 		}
 		f.r, f.format = pr, "pcap"+f.format
+		f.st.link = pr.link
 	case 0x0a0d0d0a:
-		nr, err := pcapgo.NewNgReader(r, pcapgo.NgReaderOptions{})
+		nr, err := newNgReader(r, &f.st)
 		if err != nil {
 			return nil, headerErr("pcapng", err)
 		}
 		f.r, f.format = nr, "pcapng"+f.format
+		f.st.link = nr.first
 	default:
 		return nil, ErrNotCapture
 	}
