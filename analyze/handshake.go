@@ -19,6 +19,7 @@ const (
 // packets up to NEWKEYS) in sequence order. Its buffer is bounded and
 // released once the direction turns encrypted or the parse fails.
 type handshake struct {
+	budget  *hsBudget // shared by the Tracker's connections (nil: none)
 	state   hsState
 	started bool
 	next    uint32 // sequence number of the next byte expected
@@ -33,8 +34,27 @@ func (h *handshake) start(seq uint32) {
 	h.next, h.started = seq, true
 }
 
+// hsBudget accounts the bytes all handshakes of a Tracker hold.
+type hsBudget struct{ used, max int }
+
 // feed adds a segment's payload. full is false when the capture truncated it.
 func (h *handshake) feed(seq uint32, payload []byte, payloadLen int, full bool) {
+	held := len(h.buf)
+	h.take(seq, payload, payloadLen, full)
+	if h.budget != nil {
+		h.budget.used += len(h.buf) - held
+	}
+}
+
+// release gives back what h holds to the budget.
+func (h *handshake) release() {
+	if h.budget != nil {
+		h.budget.used -= len(h.buf)
+	}
+	h.buf = nil
+}
+
+func (h *handshake) take(seq uint32, payload []byte, payloadLen int, full bool) {
 	if h.state >= hsEncrypted || payloadLen == 0 {
 		return
 	}
@@ -59,7 +79,7 @@ func (h *handshake) feed(seq uint32, payload []byte, payloadLen int, full bool) 
 		return
 	}
 	payload = payload[off:]
-	if len(h.buf)+len(payload) > maxHandshakeBuf {
+	if len(h.buf)+len(payload) > maxHandshakeBuf || h.budget != nil && h.budget.used+len(payload) > h.budget.max {
 		h.fail()
 		return
 	}

@@ -75,6 +75,7 @@ type Tracker struct {
 	open     flowList
 	closed   flowList
 	done     []Conn
+	hsBudget hsBudget // every connection's clear-text handshake buffers
 	segments int64
 	evicted  int
 	noData   int
@@ -232,6 +233,10 @@ func (t *Tracker) Snapshot() []Conn {
 
 func (t *Tracker) newFlow(seg Segment) *flow {
 	f := &flow{tl: timeline{on: t.cfg.Events, max: t.cfg.MaxEvents}}
+	if t.hsBudget.max == 0 {
+		t.hsBudget.max = maxHandshakeTotal
+	}
+	f.ssh.hs[Client].budget, f.ssh.hs[Server].budget = &t.hsBudget, &t.hsBudget
 	f.tcp.first = seg.At
 	f.activity.Start, f.activity.Width = seg.At, 100*time.Millisecond
 	client, server := seg.Src, seg.Dst
@@ -296,6 +301,8 @@ func (t *Tracker) finish(f *flow, evicted bool) {
 		t.last = nil
 	}
 	f.list.remove(f)
+	f.ssh.hs[Client].release()
+	f.ssh.hs[Server].release()
 	c, ok := f.summarise(t.now)
 	if !ok {
 		t.noData++

@@ -1,0 +1,73 @@
+package analyze
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestHandshakeBudget: 10 000 connections, each a banner and the first
+// 34 000 bytes of a clear-text packet that never completes (a hostile
+// pre-KEX stream). Each handshake may hold 64 KiB, so without a shared
+// bound they held 340 MB (1.2 GiB resident in the security review); all
+// connections' buffers together stay under maxHandshakeTotal, the
+// handshakes past it are given up, and the heap grows by the budget plus
+// the connections' own state (about 2.5 KiB each), not by the bytes.
+func TestHandshakeBudget(t *testing.T) {
+	const conns, seg, chunks = 10000, 1360, 25
+	head := []byte("SSH-2.0-x\r\n")
+	head = binary.BigEndian.AppendUint32(head, 34990) // packet length, never completed
+	head = append(head, 4, msgKexInit)
+	payload := make([]byte, seg)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	tr := NewTracker(Config{MaxConns: conns})
+	at := t0
+	for i := range conns {
+		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 40000)
+		at = at.Add(time.Millisecond)
+		tr.Observe(Segment{At: at, Src: c, Dst: srv, Seq: 99, Flags: FlagSYN, Window: 500})
+		tr.Observe(Segment{At: at, Src: srv, Dst: c, Seq: 499, Ack: 100, Flags: FlagSYN | FlagACK, Window: 500})
+		seq := uint32(100)
+		for k := range chunks {
+			p := payload
+			if k == 0 {
+				p = append(head, payload[len(head):]...)
+			}
+			tr.Observe(Segment{At: at, Src: c, Dst: srv, Seq: seq, Ack: 500, Flags: FlagACK | FlagPSH, Window: 500, Payload: p, PayloadLen: len(p)})
+			seq += uint32(len(p))
+		}
+		if tr.hsBudget.used > maxHandshakeTotal {
+			t.Fatalf("after %d connections the handshakes hold %d bytes, over %d", i+1, tr.hsBudget.used, maxHandshakeTotal)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	// the budget (16 MiB) plus 10 000 connections' state; without the
+	// budget: 340 MB of buffers
+	if limit := int64(maxHandshakeTotal + conns*6<<10); grew > limit {
+		t.Errorf("heap grew by %d MiB, want at most %d MiB", grew>>20, limit>>20)
+	}
+	held := 0
+	for _, f := range tr.flows {
+		if len(f.ssh.hs[Client].buf) > 0 {
+			held++
+		}
+	}
+	// each held handshake has 34 000 bytes: 16 MiB / 34 000 B
+	if want := maxHandshakeTotal / (seg * chunks); held < want-1 || held > want+1 {
+		t.Errorf("%d handshakes still buffered, want %d (the budget's worth)", held, want)
+	}
+	s := tr.Flush()
+	if tr.hsBudget.used != 0 {
+		t.Errorf("after Flush the budget holds %d bytes, want 0", tr.hsBudget.used)
+	}
+	if len(s.Conns) != conns {
+		t.Errorf("%d connections summarised, want %d", len(s.Conns), conns)
+	}
+	t.Logf("heap grew %.1f MiB for %d connections; %d handshakes buffered", float64(grew)/(1<<20), conns, held)
+}
