@@ -14,14 +14,14 @@ const (
 // Limits on the clear-text handshake we buffer, so hostile bytes cannot make
 // a connection's state grow without bound.
 const (
-	maxBannerBytes    = 8 << 10  // pre-banner lines plus the version line
-	maxHandshakeBuf   = 64 << 10 // one clear-text packet being reassembled
+	maxBannerBytes  = 8 << 10  // pre-banner lines plus the version line
+	maxHandshakeBuf = 64 << 10 // one clear-text packet being reassembled
 	// maxHandshakeTotal bounds every connection's clear-text buffers
 	// together: 10 000 connections each holding an unfinished 35 KB packet
 	// once took 1.2 GiB. A handshake that would pass it is given up (the
 	// connection is then read by size patterns, as a mid-stream capture).
 	maxHandshakeTotal = 16 << 20
-	maxClearPacketLen = 35000    // RFC 4253 §6.1 minimum every implementation must accept; KEXINITs are far smaller
+	maxClearPacketLen = 35000 // RFC 4253 §6.1 minimum every implementation must accept; KEXINITs are far smaller
 	// A KEXINIT's cipher, MAC and compression name-lists are each a few
 	// hundred bytes and a dozen names; longer ones are not read.
 	maxNameList = 4096
