@@ -54,8 +54,11 @@ type Conn struct {
 	TCP         []Keepalives // TCP keepalives, one entry per sender
 	End         End
 	LongestIdle time.Duration // longest gap with no packet in either direction
-	Inferred    Inferred
-	Risk        Risk
+	// RTT is the round trip as the capture point saw it: the handshake
+	// (SYN to ACK), else the fastest ACK each way; 0 when unknown.
+	RTT      time.Duration
+	Inferred Inferred
+	Risk     Risk
 	// Recommendations are the settings to change, if any (see recommend).
 	Recommendations []Recommendation
 	// Activity is the connection's timeline in at most 64 time buckets:

@@ -145,6 +145,7 @@ func (f *flow) summarise(at time.Time) (Conn, bool) {
 		Packets: f.tcp.packets, Handshake: f.tcp.synSeen,
 		End:         f.tcp.end,
 		LongestIdle: f.tcp.longestIdle,
+		RTT:         f.tcp.rtt(),
 	}
 	if c.End.How == "" {
 		c.End = End{How: "open", At: f.tcp.last}

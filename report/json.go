@@ -181,6 +181,7 @@ type JSONConn struct {
 	End                  JSONEnd             `json:"end"`
 	Inferred             JSONInferred        `json:"inferred"`
 	LongestIdle          float64             `json:"longest_idle_s"`
+	RTT                  *float64            `json:"rtt_s"`
 	Evicted              bool                `json:"evicted"`
 	Explanation          []string            `json:"explanation"`
 	Risk                 JSONRisk            `json:"risk"`
@@ -251,6 +252,7 @@ func ConnJSON(c analyze.Conn) JSONConn {
 		SSHKeepalives: keepalivesJSON(c.SSH), TCPKeepalives: keepalivesJSON(c.TCP),
 		End:         JSONEnd{How: c.End.How},
 		LongestIdle: round6(c.LongestIdle),
+		RTT:         secp(c.RTT),
 		Evicted:     c.Evicted,
 		Explanation: Sentences(c),
 	}

@@ -32,9 +32,14 @@ func settings(j report.JSONConn) []string {
 		if k.Interval == nil {
 			continue
 		}
+		// the round trip the prober's timer sees: the reply's latency at
+		// the prober's side, the connection's at the far side
 		rtt := 0.0
 		if k.ReplyLatency != nil {
 			rtt = k.ReplyLatency.Max
+		}
+		if j.RTT != nil {
+			rtt = max(rtt, *j.RTT)
 		}
 		for _, s := range j.Inferred.Settings {
 			if s.Side != k.Sender || s.Evidence == "unanswered-before-close" {

@@ -16,9 +16,12 @@ SCENARIOS+=(
 	rtt1500-serveralive
 	rtt600-clientalive
 	rtt600-clientalive-server-side
+	rtt80-clientalive
+	rtt1500-clientalive
 	loss3-typing
 	reorder-dup
 	bulk-bottleneck
+	bulk-other-connection
 	tcpka-rtt300-blackhole
 )
 
@@ -73,6 +76,20 @@ scn_rtt600-clientalive-server-side() {
 	path_session server 0 "ClientAliveInterval 2" -- "${CHACHA[@]}" "${NOSA[@]}" -- sleep 18
 }
 
+scn_rtt80-clientalive() {
+	scn_begin rtt80-clientalive "server probes (sshd 9.2 ClientAliveInterval=2, ClientAliveCountMax 10, spaced ~2 x 2 s + RTT) over an 80 ms RTT path (40 ms each way, lab/pathemu); captured at the client; remote sleep 16"
+	net_up_path -delay 40ms -seed "$PATH_SEED" -max-duration 90s
+	path_session client 0 "ClientAliveInterval 2" "ClientAliveCountMax 10" -- "${CHACHA[@]}" "${NOSA[@]}" -- sleep 16
+}
+
+scn_rtt1500-clientalive() {
+	# the session starts ~12 RTTs (~18 s) after the SYN; then probes ~5.5 s
+	# apart (2 x 2 s + 1.5 s): 3 of them in 20 s, none close to its end
+	scn_begin rtt1500-clientalive "server probes (sshd 9.2 ClientAliveInterval=2, ClientAliveCountMax 10, spaced ~2 x 2 s + RTT) over a 1.5 s RTT path (750 ms each way, lab/pathemu); captured at the client; remote sleep 20"
+	net_up_path -delay 750ms -seed "$PATH_SEED" -max-duration 100s
+	path_session client 0 "ClientAliveInterval 2" "ClientAliveCountMax 10" -- "${CHACHA[@]}" "${NOSA[@]}" -- sleep 20
+}
+
 scn_loss3-typing() {
 	scn_begin loss3-typing "typing through a pty (ssh -tt, remote cat) with ServerAliveInterval=2 over a lossy path: 3 % loss each way, 40 ms RTT (lab/pathemu): retransmitted keystrokes and probes"
 	# seed 2: in the runs so far a probe was among the lost frames (and
@@ -94,6 +111,30 @@ scn_reorder-dup() {
 	path_session client 0 "${NOCA[@]}" -- "${CHACHA[@]}" -o ServerAliveInterval=1 -- sleep 16
 }
 
+# path_congctl CC: TCP congestion control CC (e.g. cubic, Linux's default)
+# for the connections between client and server, whatever the host's: set per
+# route (ip route add PEER/32 dev eth0 congctl CC) in both namespaces. A
+# namespace's net.ipv4.tcp_congestion_control can only be set to one in the
+# host's net.ipv4.tcp_allowed_congestion_control (EPERM otherwise; on a host
+# with "reno bbr" there, cubic is refused), a route's congctl to any the
+# kernel has (net.ipv4.tcp_available_congestion_control).
+path_congctl() {
+	grep -qw "$1" /proc/sys/net/ipv4/tcp_available_congestion_control || die "congestion control $1 not available"
+	ip -n "$NSC" route add "$S4/32" dev eth0 congctl "$1" || die "ip route add $S4/32 congctl $1 in $NSC"
+	ip -n "$NSS" route add "$C4/32" dev eth0 congctl "$1" || die "ip route add $C4/32 congctl $1 in $NSS"
+	note "TCP congestion control $1 on both ends, per route (client: ip route add $S4/32 dev eth0 congctl $1; server: ip route add $C4/32 dev eth0 congctl $1); the namespaces' default (net.ipv4.tcp_congestion_control) is $(ip netns exec "$NSC" sysctl -n net.ipv4.tcp_congestion_control)"
+}
+
+# path_congctl_seen: record the congestion control each established
+# connection uses, as the server's kernel reports it (ss -ti).
+path_congctl_seen() {
+	local l
+	l=$(ip netns exec "$NSS" ss -Htin state established "( sport = :$PORT )" |
+		awk '/^ *[0-9]/ { peer = $4 } /rtt:/ { n = split($0, w, " "); for (i = 1; i <= n; i++) if (w[i] ~ /^(cubic|bbr|reno|bbr2|htcp|vegas|westwood|dctcp)$/) printf "%s%s %s", sep, peer, w[i]; sep = "; " }')
+	note "congestion control in use (server's ss -ti, $(date -u +%T)): ${l:-(none seen)}"
+	log "congestion control: ${l:-(none seen)}"
+}
+
 scn_bulk-bottleneck() {
 	scn_begin bulk-bottleneck "ServerAliveInterval=2 with a bulk download on the same connection (18 MB of zeros, ~15 s) through a 10 Mbit/s bottleneck with a 200-frame queue (tail drop), 40 ms RTT (lab/pathemu), TCP cubic; then 6 s idle; snaplen 128"
 	net_up_path -delay 20ms -rate 10000000 -queue 200 -seed "$PATH_SEED" -max-duration 90s
@@ -102,6 +143,27 @@ scn_bulk-bottleneck() {
 	ns_sysctl server net.ipv4.tcp_congestion_control cubic
 	ns_sysctl client net.ipv4.tcp_congestion_control cubic
 	path_session client 128 "${NOCA[@]}" -- "${CHACHA[@]}" -o ServerAliveInterval=2 -- "head -c 18000000 /dev/zero; sleep 6"
+}
+
+scn_bulk-other-connection() {
+	scn_begin bulk-other-connection "two connections to one sshd through a 10 Mbit/s bottleneck with a 200-frame queue (tail drop), 40 ms RTT (lab/pathemu), TCP cubic: A idle with ServerAliveInterval=2 (remote sleep 20); B, started 3 s later, downloads 16 MB of zeros (~13 s, no keepalives): A's replies queue behind B's bulk; snaplen 128"
+	net_up_path -delay 20ms -rate 10000000 -queue 200 -seed "$PATH_SEED" -max-duration 90s
+	path_congctl cubic
+	sshd_start "${NOCA[@]}"
+	meta sshd_log_shared 1
+	cap_start client 128
+	ssh_args "${CHACHA[@]}" -o ServerAliveInterval=2
+	ssh_bg ssh1 sleep 20
+	sleep 3
+	ssh_args "${CHACHA[@]}" "${NOSA[@]}"
+	ssh_bg ssh2 head -c 16000000 /dev/zero
+	sleep 3
+	path_congctl_seen
+	ssh_wait 60 ssh1
+	ssh_wait 60 ssh2
+	sleep 1
+	path_stop
+	scn_end
 }
 
 scn_tcpka-rtt300-blackhole() {
