@@ -85,7 +85,7 @@ func evidenceText(e analyze.Evidence) string {
 func noteText(n analyze.Note) string {
 	switch n.Kind {
 	case analyze.NoteSSHD92:
-		return fmt.Sprintf("%s probes every ~2×ClientAliveInterval (whole-second bug fixed in 9.5): %d s on the wire → ClientAliveInterval %d", clean(n.Software), n.Wire, n.Setting)
+		return fmt.Sprintf("%s probes every ~2×ClientAliveInterval (whole-second bug fixed in 9.5): a %d s period by its timer (the round trip to the reply aside) → ClientAliveInterval %d", clean(n.Software), n.Wire, n.Setting)
 	case analyze.NoteServerUnknown:
 		return fmt.Sprintf("server version unknown (no handshake): if it is sshd 9.2–9.4, which probes at twice the setting, ClientAliveInterval is %d", n.Setting)
 	}
