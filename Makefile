@@ -38,6 +38,8 @@ fuzz:
 	$(GO) test ./capture -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzTracker$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./report -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME)
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOCYCLO     := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0

@@ -138,11 +138,19 @@ path_congctl_seen() {
 scn_bulk-bottleneck() {
 	scn_begin bulk-bottleneck "ServerAliveInterval=2 with a bulk download on the same connection (18 MB of zeros, ~15 s) through a 10 Mbit/s bottleneck with a 200-frame queue (tail drop), 40 ms RTT (lab/pathemu), TCP cubic; then 6 s idle; snaplen 128"
 	net_up_path -delay 20ms -rate 10000000 -queue 200 -seed "$PATH_SEED" -max-duration 90s
-	# Linux's default congestion control, whatever the host's (BBR, where
-	# set, keeps the queue short: no tail drop to see)
-	ns_sysctl server net.ipv4.tcp_congestion_control cubic
-	ns_sysctl client net.ipv4.tcp_congestion_control cubic
-	path_session client 128 "${NOCA[@]}" -- "${CHACHA[@]}" -o ServerAliveInterval=2 -- "head -c 18000000 /dev/zero; sleep 6"
+	# cubic per route (BBR, where it is the host's default, keeps the queue
+	# short: no tail drop to see; the sysctl may not allow cubic)
+	path_congctl cubic
+	sshd_start "${NOCA[@]}"
+	cap_start client 128
+	ssh_args "${CHACHA[@]}" -o ServerAliveInterval=2
+	ssh_bg ssh "head -c 18000000 /dev/zero; sleep 6"
+	sleep 3
+	path_congctl_seen
+	ssh_wait 60
+	sleep 1
+	path_stop
+	scn_end
 }
 
 scn_bulk-other-connection() {
