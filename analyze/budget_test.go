@@ -71,3 +71,43 @@ func TestHandshakeBudget(t *testing.T) {
 	}
 	t.Logf("heap grew %.1f MiB for %d connections; %d handshakes buffered", float64(grew)/(1<<20), conns, held)
 }
+
+// TestKeptBound: one connection, a million probe-sized requests each
+// answered (a hostile stream, or a probe a second for 11 days): the
+// connection keeps maxKept candidates per direction, counts the rest as
+// unclassified, and its memory stays bounded (a million took 308 MiB).
+func TestKeptBound(t *testing.T) {
+	const n = 1 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	tr := NewTracker(Config{})
+	seq := [2]uint32{1000, 5000}
+	at := t0
+	for range n {
+		at = at.Add(time.Second)
+		tr.Observe(Segment{At: at, Src: cli, Dst: srv, Seq: seq[Client], Ack: seq[Server], Flags: FlagACK | FlagPSH, Window: 500, PayloadLen: 52})
+		seq[Client] += 52
+		tr.Observe(Segment{At: at.Add(time.Millisecond), Src: srv, Dst: cli, Seq: seq[Server], Ack: seq[Client], Flags: FlagACK | FlagPSH, Window: 500, PayloadLen: 28})
+		seq[Server] += 28
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	s := tr.Flush()
+	if len(s.Conns) != 1 {
+		t.Fatalf("%d connections", len(s.Conns))
+	}
+	c := s.Conns[0]
+	if c.Unclassified != n-maxKept {
+		t.Errorf("unclassified %d, want %d", c.Unclassified, n-maxKept)
+	}
+	if len(c.SSH) != 1 || c.SSH[0].Probes != maxKept || c.SSH[0].Answered != maxKept {
+		t.Errorf("keepalives %+v, want %d probes, all answered", c.SSH, maxKept)
+	}
+	// 65 536 candidates of ~100 bytes, doubled by append's growth
+	if grew > 16<<20 {
+		t.Errorf("heap grew by %d MiB for one connection, want at most 16 MiB", grew>>20)
+	}
+	t.Logf("heap grew %.1f MiB; %d kept, %d unclassified", float64(grew)/(1<<20), c.SSH[0].Probes, c.Unclassified)
+}

@@ -287,6 +287,16 @@ func (f *flow) noteData(d Role, at time.Time, size int) {
 	f.data.note(d, at, f.tcp.first, f.tcp.synSeen, size)
 }
 
+// maxKept bounds what a connection keeps per direction: its SSH probe
+// candidates (about 90 bytes each) and its TCP keepalives (about 50): a
+// probe a second for 18 hours, or every 15 s for 11 days. Past it, a
+// hostile stream of probe-sized messages (a million took 117 MiB) is
+// counted and not classified.
+const maxKept = MaxKept
+
+// MaxKept is what a connection keeps per direction (see maxKept).
+const MaxKept = 1 << 16
+
 // addCand keeps a settled candidate if its size can be a probe at all, so a
 // connection's memory grows with its probes, not with its keystrokes. It
 // reports whether it kept it.
@@ -308,6 +318,10 @@ func (f *flow) addCand(d Role, c sshCand) bool {
 		}
 	case !probeSizes[c.size]:
 		return false
+	}
+	if len(f.cands.list[d]) >= maxKept {
+		f.over++ // counted as a possible probe, not classified
+		return true
 	}
 	f.cands.list[d] = append(f.cands.list[d], c)
 	if f.ssh.exactKnown() && f.besideData(d, c) {

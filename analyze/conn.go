@@ -56,9 +56,12 @@ type Conn struct {
 	LongestIdle time.Duration // longest gap with no packet in either direction
 	// RTT is the round trip as the capture point saw it: the handshake
 	// (SYN to ACK), else the fastest ACK each way; 0 when unknown.
-	RTT      time.Duration
-	Inferred Inferred
-	Risk     Risk
+	RTT time.Duration
+	// Unclassified counts probe-sized messages and TCP keepalives past the
+	// maxKept a connection keeps per direction: counted, not classified.
+	Unclassified int
+	Inferred     Inferred
+	Risk         Risk
 	// Recommendations are the settings to change, if any (see recommend).
 	Recommendations []Recommendation
 	// Activity is the connection's timeline in at most 64 time buckets:

@@ -23,9 +23,13 @@ type flow struct {
 
 	cands    candidates    // SSH probe candidates
 	tcpProbe [2][]tcpProbe // TCP keepalives per prober
-	data     dataLog       // non-keepalive data
-	activity Activity      // the fixed-size sketch
-	tl       timeline      // every packet, when asked for
+	// over counts candidates and TCP probes past maxKept in a direction:
+	// counted, not classified. tcpOver[d]: d's latest TCP probe was one.
+	over     int
+	tcpOver  [2]bool
+	data     dataLog  // non-keepalive data
+	activity Activity // the fixed-size sketch
+	tl       timeline // every packet, when asked for
 
 	// implied is the cipher the keepalives' sizes point to when the
 	// handshake was not captured (set when the connection is summarised).
@@ -86,9 +90,13 @@ func (f *flow) lastDataBefore() time.Time {
 func (f *flow) consume(x tcpFact, ev int32) {
 	switch x.kind {
 	case segTCPProbe:
+		if f.tcpOver[x.from] = len(f.tcpProbe[x.from]) >= maxKept; f.tcpOver[x.from] {
+			f.over++
+			break
+		}
 		f.tcpProbe[x.from] = append(f.tcpProbe[x.from], tcpProbe{at: x.at, bytes: x.size, idle: x.idle, ev: ev})
 	case segTCPProbeAck:
-		if ps := f.tcpProbe[x.from.Peer()]; len(ps) > 0 {
+		if ps := f.tcpProbe[x.from.Peer()]; len(ps) > 0 && !f.tcpOver[x.from.Peer()] {
 			ps[len(ps)-1].answered = true
 		}
 	case segRetrans:
@@ -143,9 +151,10 @@ func (f *flow) summarise(at time.Time) (Conn, bool) {
 		Client: f.client, Server: f.server,
 		FirstSeen: f.tcp.first, LastSeen: f.tcp.last,
 		Packets: f.tcp.packets, Handshake: f.tcp.synSeen,
-		End:         f.tcp.end,
-		LongestIdle: f.tcp.longestIdle,
-		RTT:         f.tcp.rtt(),
+		End:          f.tcp.end,
+		LongestIdle:  f.tcp.longestIdle,
+		RTT:          f.tcp.rtt(),
+		Unclassified: f.over,
 	}
 	if c.End.How == "" {
 		c.End = End{How: "open", At: f.tcp.last}

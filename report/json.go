@@ -182,6 +182,7 @@ type JSONConn struct {
 	Inferred             JSONInferred        `json:"inferred"`
 	LongestIdle          float64             `json:"longest_idle_s"`
 	RTT                  *float64            `json:"rtt_s"`
+	Unclassified         int                 `json:"unclassified"`
 	Evicted              bool                `json:"evicted"`
 	Explanation          []string            `json:"explanation"`
 	Risk                 JSONRisk            `json:"risk"`
@@ -250,11 +251,12 @@ func ConnJSON(c analyze.Conn) JSONConn {
 		FirstSeen: jsonTime(c.FirstSeen), LastSeen: jsonTime(c.LastSeen), Packets: c.Packets,
 		Handshake: c.Handshake, ClientBanner: c.Banners[analyze.Client], ServerBanner: c.Banners[analyze.Server],
 		SSHKeepalives: keepalivesJSON(c.SSH), TCPKeepalives: keepalivesJSON(c.TCP),
-		End:         JSONEnd{How: c.End.How},
-		LongestIdle: round6(c.LongestIdle),
-		RTT:         secp(c.RTT),
-		Evicted:     c.Evicted,
-		Explanation: Sentences(c),
+		End:          JSONEnd{How: c.End.How},
+		LongestIdle:  round6(c.LongestIdle),
+		RTT:          secp(c.RTT),
+		Unclassified: c.Unclassified,
+		Evicted:      c.Evicted,
+		Explanation:  Sentences(c),
 	}
 	j.ClientImplementation = implJSON(c.Implementations[analyze.Client])
 	j.ServerImplementation = implJSON(c.Implementations[analyze.Server])

@@ -50,6 +50,9 @@ func Sentences(c analyze.Conn) []string {
 		out = append(out, s)
 	}
 	out = append(out, endSentence(c))
+	if c.Unclassified > 0 {
+		out = append(out, fmt.Sprintf("note: %d later probe-sized messages or TCP keepalives were counted but not classified: sshalive keeps %d per direction", c.Unclassified, analyze.MaxKept))
+	}
 	out = append(out, noteTexts(c.Inferred.Notes)...)
 	out = append(out, riskSentence(c))
 	out = append(out, recommendSentences(c)...)
