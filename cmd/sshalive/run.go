@@ -487,8 +487,8 @@ type output struct {
 	logger *log.Logger
 	totals report.Totals
 	conns  int            // connections reported so far
-	ended  []analyze.Conn // live table mode: ended connections kept for the final table
-	html   []analyze.Conn // live --json --html: ended connections kept for the HTML report
+	ended  endedKeep // live table mode: ended connections kept for the final table
+	html   endedKeep // live --json --html: ended connections kept for the HTML report
 }
 
 func (o *output) fileError(name string, err error) {
@@ -508,14 +508,14 @@ func (o *output) endedConns(cs []analyze.Conn) {
 		if o.cfg.JSON {
 			report.WriteConn(o.stdout, c)
 			if o.cfg.HTML != "" {
-				o.html = append(o.html, c)
+				o.html.add(c)
 			}
 			continue
 		}
 		if !o.cfg.Events && o.cfg.HTML == "" {
 			c.Events = nil
 		}
-		o.ended = append(o.ended, c)
+		o.ended.add(c)
 	}
 }
 
@@ -526,7 +526,10 @@ func (o *output) final(s analyze.Summary) int {
 		o.logger.Printf("%d packets could not be decoded (malformed or cut short)", o.totals.Malformed)
 	}
 	o.conns += len(s.Conns)
-	s.Conns = append(o.ended, s.Conns...)
+	if n := o.ended.dropped + o.html.dropped; n > 0 {
+		o.logger.Printf("%d connections that ended early in the capture are left out of this report (live keeps the latest %d; --json streams every one)", n, maxEnded)
+	}
+	s.Conns = append(o.ended.conns, s.Conns...)
 	var err error
 	switch {
 	case o.cfg.JSON:
@@ -553,7 +556,7 @@ func (o *output) final(s analyze.Summary) int {
 	}
 	if o.cfg.HTML != "" {
 		hs := s
-		hs.Conns = append(append([]analyze.Conn{}, o.html...), s.Conns...)
+		hs.Conns = append(append([]analyze.Conn{}, o.html.conns...), s.Conns...)
 		if err := o.writeHTML(hs); err != nil {
 			o.logger.Printf("--html: %v", err)
 			return exitError
@@ -585,7 +588,7 @@ func (o *output) interim(at time.Time, open []analyze.Conn, segments int64) {
 		report.WriteInterim(o.stdout, at, open, o.conns, segments)
 		return
 	}
-	all := analyze.Summary{Conns: append(append([]analyze.Conn{}, o.ended...), open...), Segments: segments}
+	all := analyze.Summary{Conns: append(append([]analyze.Conn{}, o.ended.conns...), open...), Segments: segments}
 	if isTerminal(o.stdout) {
 		fmt.Fprint(o.stdout, "\033[H\033[2J") // redraw in place
 	}
