@@ -486,7 +486,7 @@ type output struct {
 	stderr io.Writer
 	logger *log.Logger
 	totals report.Totals
-	conns  int            // connections reported so far
+	conns  int       // connections reported so far
 	ended  endedKeep // live table mode: ended connections kept for the final table
 	html   endedKeep // live --json --html: ended connections kept for the HTML report
 }
