@@ -14,7 +14,7 @@ import (
 // bound they held 340 MB (1.2 GiB resident in the security review); all
 // connections' buffers together stay under maxHandshakeTotal, the
 // handshakes past it are given up, and the heap grows by the budget plus
-// the connections' own state (about 2.5 KiB each), not by the bytes.
+// the connections' own state (about 3.3 KiB each), not by the bytes.
 func TestHandshakeBudget(t *testing.T) {
 	const conns, seg, chunks = 10000, 1360, 25
 	head := []byte("SSH-2.0-x\r\n")
@@ -110,4 +110,53 @@ func TestKeptBound(t *testing.T) {
 		t.Errorf("heap grew by %d MiB for one connection, want at most 16 MiB", grew>>20)
 	}
 	t.Logf("heap grew %.1f MiB; %d kept, %d unclassified", float64(grew)/(1<<20), c.SSH[0].Probes, c.Unclassified)
+}
+
+// TestSynFlood: 300 000 SYNs from distinct sources, each answered by a
+// SYN/ACK, around one real session. A full flow per SYN held ~3.3 KB (the
+// table of 100 000 grew the heap by ~330 MB; a 1 M flood peaked at 891 MB
+// resident); as attempts they take a few hundred bytes each, the session
+// is reported whole, and every SYN is counted as a connection without data.
+func TestSynFlood(t *testing.T) {
+	const syns = 300000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	tr := NewTracker(Config{})
+	c := newConv().send(Client, 0, 0, FlagSYN).send(Server, time.Millisecond, 0, FlagSYN)
+	c.next = [2]uint32{1001, 5001}
+	for range 10 {
+		c.send(Client, time.Second, 100, FlagPSH).send(Server, time.Millisecond, 100, FlagPSH)
+	}
+	c.segs[0].Flags = FlagSYN // the client's SYN carries no ACK
+	at := t0
+	next := 0
+	for i := range syns {
+		at = at.Add(30 * time.Microsecond)
+		for next < len(c.segs) && !c.segs[next].At.After(at) {
+			tr.Observe(c.segs[next])
+			next++
+		}
+		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{100, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+		tr.Observe(Segment{At: at, Src: src, Dst: srv, Seq: uint32(i), Flags: FlagSYN, Window: 500})
+		tr.Observe(Segment{At: at, Src: srv, Dst: src, Seq: 7, Ack: uint32(i) + 1, Flags: FlagSYN | FlagACK, Window: 500})
+	}
+	for ; next < len(c.segs); next++ {
+		tr.Observe(c.segs[next])
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	s := tr.Flush()
+	if len(s.Conns) != 1 || s.Conns[0].Packets != len(c.segs) || !s.Conns[0].Handshake {
+		t.Fatalf("want the one session whole (%d packets, handshake), got %d connections", len(c.segs), len(s.Conns))
+	}
+	if s.NoData != syns {
+		t.Errorf("%d connections without data, want %d", s.NoData, syns)
+	}
+	// 100 000 attempts (the default table) of a SYN and a SYN/ACK each
+	if grew > 64<<20 {
+		t.Errorf("heap grew by %d MiB, want at most 64 MiB", grew>>20)
+	}
+	t.Logf("heap grew %.1f MiB for a table of %d; %d evicted", float64(grew)/(1<<20), 100000, s.Evicted)
 }

@@ -75,6 +75,7 @@ type Tracker struct {
 	open     flowList
 	closed   flowList
 	done     []Conn
+	attempts attempts // 4-tuples seen only as SYNs and SYN/ACKs (attempts.go)
 	hsBudget hsBudget // every connection's clear-text handshake buffers
 	segments int64
 	evicted  int
@@ -142,17 +143,34 @@ func NewTracker(cfg Config) *Tracker {
 // expire relative to seg.At.
 func (t *Tracker) Observe(seg Segment) {
 	t.segments++
-	k := keyOf(seg.Src, seg.Dst)
+	t.route(keyOf(seg.Src, seg.Dst), seg, true)
+	if now, ok := t.clock(seg.At); ok {
+		if t.sinceSwp++; t.sinceSwp >= sweepEvery || now.Sub(t.lastSwp) >= sweepPeriod {
+			t.Advance(now)
+		}
+	}
+}
+
+// route hands seg to its connection's flow, making one if needed; with
+// attempts, a handshake segment of a 4-tuple without a flow is kept as an
+// attempt instead (attempts.go).
+func (t *Tracker) route(k pairKey, seg Segment, attempts bool) {
 	f := t.last
 	if f == nil || f.key != k {
 		f = t.flows[k]
+	}
+	if f == nil && attempts {
+		if t.attempt(k, &seg) {
+			return
+		}
+		f = t.flows[k] // the attempt, replayed into a flow
 	}
 	if f != nil && f.tcp.reopens(&seg) {
 		t.finish(f, false) // the 4-tuple is reused by a new connection
 		f = nil
 	}
 	if f == nil {
-		if len(t.flows) >= t.cfg.MaxConns {
+		if t.tracked() >= t.cfg.MaxConns {
 			t.evictOldest()
 		}
 		f = t.newFlow(seg)
@@ -171,11 +189,6 @@ func (t *Tracker) Observe(seg Segment) {
 		t.open.pushFront(f)
 	default:
 		f.list.moveToFront(f)
-	}
-	if now, ok := t.clock(seg.At); ok {
-		if t.sinceSwp++; t.sinceSwp >= sweepEvery || now.Sub(t.lastSwp) >= sweepPeriod {
-			t.Advance(now)
-		}
 	}
 }
 
@@ -264,6 +277,9 @@ func (t *Tracker) newFlow(seg Segment) *flow {
 // sweep summarises connections idle past the timeout and closed ones past
 // their linger time, walking each list from its stale end.
 func (t *Tracker) sweep(now time.Time) {
+	for a := t.attempts.tail; a != nil && now.Sub(a.last) > freshTimeout; a = t.attempts.tail {
+		t.dropAttempt(false)
+	}
 	for f := t.closed.tail; f != nil && now.Sub(f.tcp.last) > closedLinger; f = t.closed.tail {
 		t.finish(f, false)
 	}
@@ -279,6 +295,10 @@ func (t *Tracker) sweep(now time.Time) {
 // that carried nothing yet, else closed, else open, is summarised early. A
 // SYN flood thus evicts its own SYNs, not the sessions being watched.
 func (t *Tracker) evictOldest() {
+	if t.attempts.tail != nil {
+		t.dropAttempt(true)
+		return
+	}
 	f := t.fresh.tail
 	if f == nil {
 		f = t.closed.tail
@@ -315,6 +335,9 @@ func (t *Tracker) finish(f *flow, evicted bool) {
 // Flush ends all open connections as of the last packet seen and returns the
 // summary. The Tracker is empty afterwards.
 func (t *Tracker) Flush() Summary {
+	for t.attempts.tail != nil {
+		t.dropAttempt(false)
+	}
 	for _, f := range t.flows {
 		t.finish(f, false)
 	}
