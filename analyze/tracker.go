@@ -143,7 +143,13 @@ func NewTracker(cfg Config) *Tracker {
 // expire relative to seg.At.
 func (t *Tracker) Observe(seg Segment) {
 	t.segments++
-	t.route(keyOf(seg.Src, seg.Dst), seg, true)
+	k := pairKey{}
+	if f := t.last; f != nil && (seg.Src == f.client && seg.Dst == f.server || seg.Src == f.server && seg.Dst == f.client) {
+		k = f.key // the previous segment's connection: no key to build
+	} else {
+		k = keyOf(seg.Src, seg.Dst)
+	}
+	t.route(k, seg, true)
 	if now, ok := t.clock(seg.At); ok {
 		if t.sinceSwp++; t.sinceSwp >= sweepEvery || now.Sub(t.lastSwp) >= sweepPeriod {
 			t.Advance(now)
