@@ -368,8 +368,9 @@ func sortConns(cs []Conn) {
 	})
 }
 
-// Open is the number of connections currently tracked.
-func (t *Tracker) Open() int { return len(t.flows) }
+// Open is the number of connections currently tracked (the table's size,
+// attempts included).
+func (t *Tracker) Open() int { return t.tracked() }
 
 // flowList is an intrusive doubly linked list of flows, most recent first.
 type flowList struct {
