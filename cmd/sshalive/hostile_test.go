@@ -8,8 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/sshalive/sshalive/testdata/broken/hostile"
@@ -113,7 +113,8 @@ func sshaliveProcess(t *testing.T, args ...string) (string, string, int, int64) 
 		argv = append([]string{p, "--as=2147483648", "--"}, argv...)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "SSHALIVE_RUN_MAIN=1", "GOMAXPROCS=2")
+	peakFile := filepath.Join(t.TempDir(), "peak")
+	cmd.Env = append(os.Environ(), "SSHALIVE_RUN_MAIN=1", "GOMAXPROCS=2", "SSHALIVE_PEAK_FILE="+peakFile)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
@@ -125,9 +126,34 @@ func sshaliveProcess(t *testing.T, args ...string) (string, string, int, int64) 
 		}
 		code = ee.ExitCode()
 	}
-	var peak int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		peak = ru.Maxrss << 10 // KiB on Linux
+	// the process's own peak (VmHWM): the child's rusage would count the
+	// test process's memory, which its fork shared
+	b, err := os.ReadFile(peakFile)
+	if err != nil {
+		t.Fatalf("peak resident size not written: %v", err)
+	}
+	peak, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return stdout.String(), stderr.String(), code, peak
+}
+
+func init() {
+	afterRun = func() {
+		f := os.Getenv("SSHALIVE_PEAK_FILE")
+		if f == "" {
+			return
+		}
+		status, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			return
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if kb, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB")), 10, 64)
+				os.WriteFile(f, []byte(strconv.FormatInt(n<<10, 10)), 0o644)
+			}
+		}
+	}
 }

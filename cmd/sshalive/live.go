@@ -189,6 +189,9 @@ func (ls *liveSession) loop(ctx context.Context, filter *filter, tracker *analyz
 		if ls.dec.Decode(data, ci, &seg) && filter.match(&seg) {
 			tracker.Observe(seg)
 		}
+		if out.totals.Packets%batchSegments == 0 {
+			memTick()
+		}
 		if t := now(); t.Sub(lastTick) >= time.Second {
 			lastTick = t
 			ls.drain(tracker)

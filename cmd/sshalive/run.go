@@ -341,6 +341,7 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 			t.Observe(b.segs[i])
 		}
 		res.packets += b.packets
+		memTick()
 		if b.err != nil && b.err != io.EOF {
 			err = b.err
 		}

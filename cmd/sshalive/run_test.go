@@ -12,10 +12,12 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sshalive/sshalive/analyze"
@@ -530,10 +532,21 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// afterRun, when set (hostile_test.go, Linux), runs after sshalive's run
+// in a process of its own: it writes the process's peak resident size.
+var afterRun func()
+
 func TestMain(m *testing.M) {
 	// The live tests start this binary as sshalive in a namespace.
 	if os.Getenv("SSHALIVE_RUN_MAIN") == "1" {
-		main()
+		if afterRun == nil {
+			main()
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		stop()
+		afterRun()
+		os.Exit(code)
 	}
 	flag.Parse()
 	if _, err := os.Stat(pcapDir); errors.Is(err, os.ErrNotExist) {
