@@ -1,6 +1,9 @@
 package analyze
 
-import "time"
+import (
+	"container/list"
+	"time"
+)
 
 // Connection attempts: a 4-tuple seen only as SYNs and SYN/ACKs so far — a
 // connect in progress, or one of a SYN flood's million. A full flow costs
@@ -14,42 +17,21 @@ import "time"
 const maxAttemptSegs = 8
 
 type attempt struct {
-	key        pairKey
-	last       time.Time
-	segs       []Segment
-	prev, next *attempt
+	key  pairKey
+	last time.Time
+	segs []Segment
 }
 
-// attempts is the table of attempts, most recently seen first.
+// attempts is the table of attempts, most recently seen first
+// (container/list: an element per attempt).
 type attempts struct {
-	m          map[pairKey]*attempt
-	head, tail *attempt
+	m map[pairKey]*list.Element
+	l list.List
 }
 
-func (l *attempts) pushFront(a *attempt) {
-	a.prev, a.next = nil, l.head
-	if l.head != nil {
-		l.head.prev = a
-	}
-	l.head = a
-	if l.tail == nil {
-		l.tail = a
-	}
-}
-
-func (l *attempts) remove(a *attempt) {
-	if a.prev != nil {
-		a.prev.next = a.next
-	} else {
-		l.head = a.next
-	}
-	if a.next != nil {
-		a.next.prev = a.prev
-	} else {
-		l.tail = a.prev
-	}
-	a.prev, a.next = nil, nil
-	delete(l.m, a.key)
+func (l *attempts) remove(e *list.Element) {
+	l.l.Remove(e)
+	delete(l.m, e.Value.(*attempt).key)
 }
 
 // handshakeOnly reports whether seg is a SYN or SYN/ACK without data.
@@ -62,30 +44,28 @@ func handshakeOnly(seg *Segment) bool {
 // into a flow. It reports whether it kept seg.
 func (t *Tracker) attempt(k pairKey, seg *Segment) bool {
 	if t.attempts.m == nil {
-		t.attempts.m = map[pairKey]*attempt{}
+		t.attempts.m = map[pairKey]*list.Element{}
 	}
-	a := t.attempts.m[k]
+	e := t.attempts.m[k]
 	switch {
-	case a == nil && handshakeOnly(seg):
+	case e == nil && handshakeOnly(seg):
 		if t.tracked() >= t.cfg.MaxConns {
 			t.evictOldest()
 		}
-		a = &attempt{key: k}
-		t.attempts.m[k] = a
-		t.attempts.pushFront(a)
-	case a == nil:
+		e = t.attempts.l.PushFront(&attempt{key: k})
+		t.attempts.m[k] = e
+	case e == nil:
 		return false
-	case !handshakeOnly(seg) || len(a.segs) >= maxAttemptSegs:
-		t.attempts.remove(a)
-		for _, s := range a.segs {
+	case !handshakeOnly(seg) || len(e.Value.(*attempt).segs) >= maxAttemptSegs:
+		t.attempts.remove(e)
+		for _, s := range e.Value.(*attempt).segs {
 			t.route(k, s, false)
 		}
 		return false
 	default:
-		t.attempts.remove(a)
-		t.attempts.m[k] = a
-		t.attempts.pushFront(a)
+		t.attempts.l.MoveToFront(e)
 	}
+	a := e.Value.(*attempt)
 	s := *seg
 	s.Payload = nil
 	a.segs = append(a.segs, s)
@@ -99,7 +79,7 @@ func (t *Tracker) tracked() int { return len(t.flows) + len(t.attempts.m) }
 // dropAttempt forgets the oldest attempt, counted as a connection without
 // data (evicted when the table is full).
 func (t *Tracker) dropAttempt(evicted bool) {
-	t.attempts.remove(t.attempts.tail)
+	t.attempts.remove(t.attempts.l.Back())
 	t.noData++
 	if evicted {
 		t.evicted++

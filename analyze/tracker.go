@@ -283,7 +283,7 @@ func (t *Tracker) newFlow(seg Segment) *flow {
 // sweep summarises connections idle past the timeout and closed ones past
 // their linger time, walking each list from its stale end.
 func (t *Tracker) sweep(now time.Time) {
-	for a := t.attempts.tail; a != nil && now.Sub(a.last) > freshTimeout; a = t.attempts.tail {
+	for e := t.attempts.l.Back(); e != nil && now.Sub(e.Value.(*attempt).last) > freshTimeout; e = t.attempts.l.Back() {
 		t.dropAttempt(false)
 	}
 	for f := t.closed.tail; f != nil && now.Sub(f.tcp.last) > closedLinger; f = t.closed.tail {
@@ -301,7 +301,7 @@ func (t *Tracker) sweep(now time.Time) {
 // that carried nothing yet, else closed, else open, is summarised early. A
 // SYN flood thus evicts its own SYNs, not the sessions being watched.
 func (t *Tracker) evictOldest() {
-	if t.attempts.tail != nil {
+	if t.attempts.l.Len() > 0 {
 		t.dropAttempt(true)
 		return
 	}
@@ -341,7 +341,7 @@ func (t *Tracker) finish(f *flow, evicted bool) {
 // Flush ends all open connections as of the last packet seen and returns the
 // summary. The Tracker is empty afterwards.
 func (t *Tracker) Flush() Summary {
-	for t.attempts.tail != nil {
+	for t.attempts.l.Len() > 0 {
 		t.dropAttempt(false)
 	}
 	for _, f := range t.flows {

@@ -80,6 +80,16 @@ var hostileServer = [4]byte{198, 18, 0, 2}
 
 func hostileClient(i int) [4]byte { return [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)} }
 
+// open writes connection i's SYN and SYN/ACK a millisecond after the last
+// and returns its client and the client's next sequence number.
+func (f *frames) open(i int) ([4]byte, uint32) {
+	c := hostileClient(i)
+	f.at = f.at.Add(time.Millisecond)
+	f.tcp(c, hostileServer, 40000, 22, 99, 0, flagSYN, nil)
+	f.tcp(hostileServer, c, 22, 40000, 499, 100, flagSYN|flagACK, nil)
+	return c, 100
+}
+
 // TestHostileTraffic runs sshalive as a process of its own on traffic a
 // hostile network can send, each case from the security review, with its
 // peak resident size asserted: 10 000 connections each holding an
@@ -109,11 +119,7 @@ func TestHostileTraffic(t *testing.T) {
 			head := binary.BigEndian.AppendUint32(append([]byte{}, banner...), 34990)
 			head = append(head, 4, 20)
 			for i := range 10000 {
-				c := hostileClient(i)
-				f.at = f.at.Add(time.Millisecond)
-				f.tcp(c, hostileServer, 40000, 22, 99, 0, flagSYN, nil)
-				f.tcp(hostileServer, c, 22, 40000, 499, 100, flagSYN|flagACK, nil)
-				seq := uint32(100)
+				c, seq := f.open(i)
 				for k := range 25 {
 					p := seg
 					if k == 0 {
@@ -130,11 +136,7 @@ func TestHostileTraffic(t *testing.T) {
 				junk[i] = 'A'
 			}
 			for i := range 10000 {
-				c := hostileClient(i)
-				f.at = f.at.Add(time.Millisecond)
-				f.tcp(c, hostileServer, 40000, 22, 99, 0, flagSYN, nil)
-				f.tcp(hostileServer, c, 22, 40000, 499, 100, flagSYN|flagACK, nil)
-				seq := uint32(100)
+				c, seq := f.open(i)
 				for k := range 6 {
 					p := junk
 					if k == 0 {
