@@ -17,8 +17,12 @@ import (
 // Live is a live capture on an interface through libpcap.
 type Live struct {
 	h     *pcap.Handle
-	iface string
+	iface  string
+	filter string
 }
+
+// Filter is the BPF expression in the kernel.
+func (l *Live) Filter() string { return l.filter }
 
 // OpenLive opens iface ("any" for all), compiles filter into the kernel and
 // activates the capture. Reads time out after cfg.Timeout so a silent
@@ -55,13 +59,22 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 	if err != nil {
 		return nil, liveErr(cfg.Interface, err)
 	}
-	if cfg.Filter != "" {
-		if err := h.SetBPFFilter(cfg.Filter); err != nil {
+	if cfg.Interface == "any" {
+		// SLL2 carries the interface index; libpcap before 1.10 has only
+		// SLL, which the decoder reads too
+		_ = h.SetLinkType(layers.LinkTypeLinuxSLL2)
+	}
+	filter := cfg.Filter
+	if lt := h.LinkType(); (lt == layers.LinkTypeLinuxSLL || lt == layers.LinkTypeLinuxSLL2) && cfg.CookedFilter != "" {
+		filter = cfg.CookedFilter
+	}
+	if filter != "" {
+		if err := h.SetBPFFilter(filter); err != nil {
 			h.Close()
-			return nil, fmt.Errorf("filter %q: %w", cfg.Filter, err)
+			return nil, fmt.Errorf("filter %q: %w", filter, err)
 		}
 	}
-	return &Live{h: h, iface: cfg.Interface}, nil
+	return &Live{h: h, iface: cfg.Interface, filter: filter}, nil
 }
 
 // liveErr turns libpcap's activation errors, which are unexported types,

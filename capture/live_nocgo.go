@@ -26,6 +26,9 @@ func (l *Live) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 // LinkType is never reached.
 func (l *Live) LinkType() layers.LinkType { return 0 }
 
+// Filter is the BPF expression in the kernel.
+func (l *Live) Filter() string { return "" }
+
 // Snaplen is never reached.
 func (l *Live) Snaplen() int { return 0 }
 

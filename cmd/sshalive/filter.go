@@ -86,11 +86,12 @@ func (f *filter) hint() string {
 }
 
 // kernel is the BPF expression a live capture compiles into the kernel:
-// the user's, or the SSH ports, VLAN-tagged or not.
-func (f *filter) kernel() string {
+// the user's, or the SSH ports, VLAN-tagged or not; cooked the same for a
+// cooked capture (-i any), whose VLAN tags are out of band.
+func (f *filter) kernel() (expr, cooked string) {
 	if f.expr != "" {
-		return f.expr
+		return f.expr, f.expr
 	}
 	tcp := "tcp and (port " + strings.Join(sortedPorts(f.ports), " or port ") + ")"
-	return tcp + " or (vlan and " + tcp + ")"
+	return tcp + " or (vlan and " + tcp + ")", tcp
 }

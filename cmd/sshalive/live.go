@@ -33,9 +33,10 @@ type liveSession struct {
 // and the metrics server; on error it has said why and closed what it
 // opened.
 func openLive(cfg Config, filter *filter, out *output) (*liveSession, bool) {
+	expr, cooked := filter.kernel()
 	live, err := capture.OpenLive(capture.LiveConfig{
 		Interface: cfg.Interface, Snaplen: cfg.Snaplen, BufferSize: cfg.BufferKiB * 1024,
-		Filter: filter.kernel(), Promisc: cfg.Promisc,
+		Filter: expr, CookedFilter: cooked, Promisc: cfg.Promisc,
 	})
 	if err != nil {
 		if errors.Is(err, capture.ErrPermission) {
@@ -125,7 +126,7 @@ func runLive(ctx context.Context, cfg Config, filter *filter, tracker *analyze.T
 		defer cancel()
 	}
 	out.totals.Interface = cfg.Interface
-	out.logger.Printf("capturing on %s (%s), snaplen %d; Ctrl-C stops and reports", cfg.Interface, filter.kernel(), ls.live.Snaplen())
+	out.logger.Printf("capturing on %s (%s), snaplen %d; Ctrl-C stops and reports", cfg.Interface, ls.live.Filter(), ls.live.Snaplen())
 	readErr := ls.loop(ctx, filter, tracker, now)
 	out.totals.Malformed = ls.dec.Stats.Malformed
 	if st, err := ls.live.Stats(); err == nil {

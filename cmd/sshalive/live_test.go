@@ -242,6 +242,29 @@ func TestLiveServerAlive(t *testing.T) {
 	}
 }
 
+// TestLiveAny: the README's first live example, -i any (a cooked capture:
+// the default filter without its VLAN branch, which libpcap refuses there).
+// On lo a cooked capture sees each frame twice (out and in): the copies
+// are path duplicates, never retransmissions or extra probes.
+func TestLiveAny(t *testing.T) {
+	n := newLabNS(t, nil, nil)
+	cmd, stdout, stderr := n.sshalive("-i", "any", "--duration", "9s", "--json")
+	if out, err := n.ssh([]string{"-o", "ServerAliveInterval=1", "-o", "Ciphers=chacha20-poly1305@openssh.com"}, "sleep 6").CombinedOutput(); err != nil {
+		t.Fatalf("ssh: %v %s", err, out)
+	}
+	if code := waitExit(t, cmd, 20*time.Second); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr.String(), "capturing on any (tcp and (port 22))") {
+		t.Errorf("stderr should name the cooked filter: %s", stderr)
+	}
+	c := oneConn(t, stdout.String())
+	checkKA(t, c.SSHKeepalives, "client", 4, 1.0)
+	if k := c.SSHKeepalives[0]; k.ProbeBytes != 52 || k.ReplyBytes != 28 || k.Answered != k.Probes {
+		t.Errorf("%+v", k)
+	}
+}
+
 // TestLiveClientAlive: sshd ClientAliveInterval=1 (9.2 probes every 2 s).
 func TestLiveClientAlive(t *testing.T) {
 	n := newLabNS(t, []string{"ClientAliveInterval 1"}, nil)
