@@ -16,7 +16,7 @@ import (
 
 // Live is a live capture on an interface through libpcap.
 type Live struct {
-	h     *pcap.Handle
+	h      *pcap.Handle
 	iface  string
 	filter string
 }

@@ -17,15 +17,15 @@ var (
 
 // LiveConfig says what and how to capture.
 type LiveConfig struct {
-	Interface  string        // "any" for all interfaces
-	Snaplen    int           // bytes kept per packet
-	BufferSize int           // kernel buffer in bytes; 0 = libpcap's default
-	Filter     string        // BPF expression compiled into the kernel
+	Interface  string // "any" for all interfaces
+	Snaplen    int    // bytes kept per packet
+	BufferSize int    // kernel buffer in bytes; 0 = libpcap's default
+	Filter     string // BPF expression compiled into the kernel
 	// CookedFilter replaces Filter on a cooked capture (-i any: Linux SLL
 	// or SLL2), where VLAN tags are out of band and libpcap refuses "vlan".
 	CookedFilter string
-	Timeout    time.Duration // read timeout; default 100 ms
-	Promisc    bool
+	Timeout      time.Duration // read timeout; default 100 ms
+	Promisc      bool
 }
 
 // LiveStats are the capture counters libpcap keeps.
