@@ -12,12 +12,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/sshalive/sshalive/analyze"
@@ -539,13 +537,10 @@ var afterRun func()
 func TestMain(m *testing.M) {
 	// The live tests start this binary as sshalive in a namespace.
 	if os.Getenv("SSHALIVE_RUN_MAIN") == "1" {
-		if afterRun == nil {
-			main()
+		code := runMain()
+		if afterRun != nil {
+			afterRun()
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-		stop()
-		afterRun()
 		os.Exit(code)
 	}
 	flag.Parse()
