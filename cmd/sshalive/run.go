@@ -26,7 +26,6 @@ const (
 	exitPartial = 3 // some input was unreadable or cut short; the rest is reported
 )
 
-var version = "dev"
 
 // Config is the parsed command line.
 type Config struct {
@@ -135,7 +134,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cfg, err := parseFlags(args, stderr)
 	switch {
 	case errors.Is(err, errVersion):
-		fmt.Fprintln(stdout, "sshalive", version)
+		fmt.Fprintln(stdout, "sshalive", versionString())
 		return exitOK
 	case errors.Is(err, pflag.ErrHelp):
 		return exitOK
