@@ -56,13 +56,12 @@ func openLive(cfg Config, filter *filter, out *output) (*liveSession, bool) {
 	return ls, true
 }
 
+// open opens the session's outputs — the -w file, the --html file, the
+// metrics listener — and then, with -Z, drops privileges: the outputs are
+// opened with the rights that opened the interface, so a capture never
+// runs for half an hour to find it may not write its report.
 func (ls *liveSession) open() error {
 	cfg := ls.cfg
-	if cfg.User != "" {
-		if err := dropPrivileges(cfg.User); err != nil {
-			return fmt.Errorf("-Z %s: %w", cfg.User, err)
-		}
-	}
 	var err error
 	if ls.dec, err = capture.NewDecoder(ls.live.LinkType()); err != nil {
 		return err
@@ -72,9 +71,19 @@ func (ls *liveSession) open() error {
 			return fmt.Errorf("-w %s: %w", cfg.WriteFile, err)
 		}
 	}
+	if cfg.HTML != "" {
+		if ls.out.htmlOut, err = os.Create(cfg.HTML); err != nil {
+			return fmt.Errorf("--html %s: %w", cfg.HTML, err)
+		}
+	}
 	if cfg.MetricsAddr != "" {
 		if ls.metrics, err = startMetrics(cfg.MetricsAddr); err != nil {
 			return fmt.Errorf("--metrics-listen %s: %w", cfg.MetricsAddr, err)
+		}
+	}
+	if cfg.User != "" {
+		if err := dropPrivileges(cfg.User); err != nil {
+			return fmt.Errorf("-Z %s: %w", cfg.User, err)
 		}
 	}
 	return nil
@@ -89,6 +98,10 @@ func (ls *liveSession) Close() {
 		if err := ls.save.Close(); err != nil {
 			ls.out.logger.Printf("-w %s: %v", ls.cfg.WriteFile, err)
 		}
+	}
+	if ls.out.htmlOut != nil { // not written: the session failed to start
+		ls.out.htmlOut.Close()
+		ls.out.htmlOut = nil
 	}
 	ls.live.Close()
 }

@@ -265,6 +265,36 @@ func TestLiveAny(t *testing.T) {
 	}
 }
 
+// TestLiveDropPrivileges: -Z nobody with -w and --html into a directory
+// only root may write: the files are opened before the privileges go, so
+// the capture ends with both written (they once failed after the capture,
+// "permission denied", the report lost).
+func TestLiveDropPrivileges(t *testing.T) {
+	n := newLabNS(t, nil, nil)
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	page, saved := filepath.Join(dir, "report.html"), filepath.Join(dir, "saved.pcap")
+	cmd, stdout, stderr := n.sshalive("-i", "lo", "-Z", "nobody", "--duration", "6s", "--json", "--html", page, "-w", saved)
+	if out, err := n.ssh([]string{"-o", "ServerAliveInterval=1"}, "sleep 3").CombinedOutput(); err != nil {
+		t.Fatalf("ssh: %v %s", err, out)
+	}
+	if code := waitExit(t, cmd, 20*time.Second); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	oneConn(t, stdout.String())
+	for _, f := range []string{page, saved} {
+		st, err := os.Stat(f)
+		switch {
+		case err != nil:
+			t.Error(err)
+		case st.Size() < 1000:
+			t.Errorf("%s: %d bytes", f, st.Size())
+		}
+	}
+}
+
 // TestLiveClientAlive: sshd ClientAliveInterval=1 (9.2 probes every 2 s).
 func TestLiveClientAlive(t *testing.T) {
 	n := newLabNS(t, []string{"ClientAliveInterval 1"}, nil)

@@ -489,6 +489,9 @@ type output struct {
 	conns  int       // connections reported so far
 	ended  endedKeep // live table mode: ended connections kept for the final table
 	html   endedKeep // live --json --html: ended connections kept for the HTML report
+	// htmlOut is the --html file when opened early (live: before -Z drops
+	// the rights to create it); nil: created when the report is written.
+	htmlOut *os.File
 }
 
 func (o *output) fileError(name string, err error) {
@@ -567,10 +570,14 @@ func (o *output) final(s analyze.Summary) int {
 
 // writeHTML writes the HTML report to the --html file.
 func (o *output) writeHTML(s analyze.Summary) error {
-	f, err := os.Create(o.cfg.HTML)
-	if err != nil {
-		return err
+	f := o.htmlOut
+	if f == nil {
+		var err error
+		if f, err = os.Create(o.cfg.HTML); err != nil {
+			return err
+		}
 	}
+	o.htmlOut = nil
 	sources := o.totals.Files
 	if o.cfg.Interface != "" {
 		sources = []string{"live: " + o.cfg.Interface}
