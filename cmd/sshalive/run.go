@@ -26,7 +26,6 @@ const (
 	exitPartial = 3 // some input was unreadable or cut short; the rest is reported
 )
 
-
 // Config is the parsed command line.
 type Config struct {
 	Files       []string

@@ -14,7 +14,7 @@ func TestDescribeVersion(t *testing.T) {
 		bi     *debug.BuildInfo
 		want   string
 	}{
-		{"v1.2.0", &debug.BuildInfo{Main: debug.Module{Version: "v9"}}, "v1.2.0"}, // release build: -ldflags wins
+		{"v1.2.0", &debug.BuildInfo{Main: debug.Module{Version: "v9"}}, "v1.2.0"},  // release build: -ldflags wins
 		{"dev", &debug.BuildInfo{Main: debug.Module{Version: "v1.3.0"}}, "v1.3.0"}, // go install ...@v1.3.0
 		{"dev", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("0123456789abcdef0123", "false")}, "dev (0123456789ab)"},
 		{"dev", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("0123456789abcdef0123", "true")}, "dev (0123456789ab, modified)"},
