@@ -37,6 +37,10 @@ func (w *Writer) WritePacket(ci gopacket.CaptureInfo, data []byte) error {
 	return w.w.WritePacket(ci, data)
 }
 
+// Flush writes out the packets buffered so far, so that the file can be
+// read while the capture runs.
+func (w *Writer) Flush() error { return w.bw.Flush() }
+
 // Close flushes and closes the file.
 func (w *Writer) Close() error {
 	if err := w.bw.Flush(); err != nil {

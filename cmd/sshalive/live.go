@@ -121,6 +121,11 @@ func (ls *liveSession) drain(tracker *analyze.Tracker) {
 		ls.metrics.update(tracker, ls.live)
 	}
 	ls.out.endedConns(cs)
+	if ls.save != nil {
+		if err := ls.save.Flush(); err != nil {
+			ls.saveFailed(err)
+		}
+	}
 }
 
 // runLive captures on an interface until ctx ends (Ctrl-C, SIGTERM),

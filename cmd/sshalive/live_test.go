@@ -355,6 +355,10 @@ func TestLiveInterrupt(t *testing.T) {
 		session.Wait()
 	}()
 	time.Sleep(5 * time.Second)
+	// -w is flushed every second: readable while the capture runs
+	if st, err := os.Stat(saved); err != nil || st.Size() <= 24 {
+		t.Errorf("-w file empty while capturing (%v)", err)
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	if code := waitExit(t, cmd, 10*time.Second); code != exitOK {
 		t.Fatalf("exit %d after SIGINT: %s", code, stderr)
