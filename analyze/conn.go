@@ -72,6 +72,7 @@ type Conn struct {
 	// (the middle of the connection: its first and last packets are kept).
 	EventsDropped int
 	Evicted       bool // summarised before its end because of the table limits
+	Snapshot      bool // summarised mid-capture for an interim report (Tracker.Snapshot)
 }
 
 // Keepalives describes the keepalive probes one end sent.

@@ -243,6 +243,7 @@ func (t *Tracker) Snapshot() []Conn {
 	out := make([]Conn, 0, len(t.flows))
 	for _, f := range t.flows {
 		if c, ok := f.clone().summarise(t.now); ok {
+			c.Snapshot = true
 			out = append(out, c)
 		}
 	}

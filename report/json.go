@@ -343,7 +343,8 @@ type JSONInterim struct {
 // WriteInterim writes an interim report: the heading record, then one
 // "snapshot" record (the connection record's fields) per open connection.
 func WriteInterim(w io.Writer, at time.Time, open []analyze.Conn, ended int, segments int64) error {
-	if err := writeLine(w, JSONInterim{Type: "interim", At: jsonTime(at), Segments: segments, Open: len(open), Ended: ended}); err != nil {
+	stillOpen := StillOpen(open)
+	if err := writeLine(w, JSONInterim{Type: "interim", At: jsonTime(at), Segments: segments, Open: stillOpen, Ended: ended + len(open) - stillOpen}); err != nil {
 		return err
 	}
 	for _, c := range open {
@@ -354,6 +355,18 @@ func WriteInterim(w io.Writer, at time.Time, open []analyze.Conn, ended int, seg
 		}
 	}
 	return nil
+}
+
+// StillOpen counts the connections of a snapshot that have not ended: the
+// table also holds closed ones for a while, for their last packets.
+func StillOpen(cs []analyze.Conn) int {
+	n := 0
+	for _, c := range cs {
+		if c.End.How == "open" {
+			n++
+		}
+	}
+	return n
 }
 
 // UnmarshalJSON reads the format MarshalJSON writes, so scripts in Go (and

@@ -153,3 +153,29 @@ func TestFarTimes(t *testing.T) {
 		}
 	}
 }
+
+// TestInterimCounts: an interim report counts as open only connections not
+// yet ended (the table still holds closed ones for their last packets), and
+// a snapshot's open connection is "open", not "still open when the capture
+// ended".
+func TestInterimCounts(t *testing.T) {
+	open := putty()
+	open.Snapshot = true
+	closed := putty()
+	closed.Snapshot = true
+	closed.End = analyze.End{How: "fin", By: analyze.Client, Cause: analyze.CauseUserExit, Actor: analyze.Client, At: t0.Add(11 * time.Second)}
+	var b bytes.Buffer
+	if err := WriteInterim(&b, t0.Add(12*time.Second), []analyze.Conn{open, closed}, 3, 100); err != nil {
+		t.Fatal(err)
+	}
+	var head JSONInterim
+	if err := json.Unmarshal(bytes.SplitN(b.Bytes(), []byte("\n"), 2)[0], &head); err != nil {
+		t.Fatal(err)
+	}
+	if head.Open != 1 || head.Ended != 4 {
+		t.Errorf("interim open %d, ended %d; want 1 and 4", head.Open, head.Ended)
+	}
+	if s := endSentence(open); !strings.HasPrefix(s, "open (last packet") {
+		t.Errorf("snapshot sentence %q", s)
+	}
+}

@@ -138,6 +138,9 @@ func endSentence(c analyze.Conn) string {
 	e := c.End
 	switch e.Cause {
 	case analyze.CauseOpen:
+		if c.Snapshot {
+			return fmt.Sprintf("open (last packet %s)", clock(c.LastSeen))
+		}
 		return fmt.Sprintf("still open when the capture ended (last packet %s)", clock(c.LastSeen))
 	case analyze.CauseKeepaliveTimeout:
 		s := fmt.Sprintf("end: keepalive timeout: the %s gave up after %d unanswered probes (acknowledged by TCP but never answered: the %s's SSH process hung, its kernel did not)",

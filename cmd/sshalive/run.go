@@ -598,7 +598,8 @@ func (o *output) interim(at time.Time, open []analyze.Conn, segments int64) {
 	if isTerminal(o.stdout) {
 		fmt.Fprint(o.stdout, "\033[H\033[2J") // redraw in place
 	}
-	fmt.Fprintf(o.stdout, "--- sshalive %s: %d packets, %d open connections ---\n", at.Format("15:04:05"), segments, len(open))
+	stillOpen := report.StillOpen(open)
+	fmt.Fprintf(o.stdout, "--- sshalive %s: %d packets, %d open connections, %d ended ---\n", at.Format("15:04:05"), segments, stillOpen, o.conns+len(open)-stillOpen)
 	report.Table(o.stdout, all)
 	fmt.Fprintln(o.stdout)
 }
