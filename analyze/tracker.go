@@ -26,6 +26,11 @@ type Config struct {
 	// MaxEvents caps the events kept per connection (0: no cap): its first
 	// MaxEvents/2 packets and its last MaxEvents/2 are kept.
 	MaxEvents int
+	// ClosedLinger keeps a closed connection (FIN both ways, or RST) this
+	// long for stray packets (the last ACK, retransmitted FINs) before it is
+	// summarised. Default 30 s; a live capture, which reports connections as
+	// they end, uses a couple of seconds.
+	ClosedLinger time.Duration
 }
 
 // Thresholds of the classifier.
@@ -43,8 +48,7 @@ const (
 	// tcpProbeMinGap is the least silence from the prober before a TCP
 	// keepalive: kernels allow no keepalive interval below 1 s.
 	tcpProbeMinGap = 500 * time.Millisecond
-	// closedLinger keeps a closed connection this long for stray packets
-	// (the last ACK, retransmitted FINs).
+	// closedLinger is Config.ClosedLinger's default.
 	closedLinger = 30 * time.Second
 	// freshTimeout forgets a connection that carried no data and no
 	// keepalive for this long (an unanswered SYN, a scan).
@@ -131,6 +135,9 @@ func NewTracker(cfg Config) *Tracker {
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = 100000
+	}
+	if cfg.ClosedLinger <= 0 {
+		cfg.ClosedLinger = closedLinger
 	}
 	t := &Tracker{cfg: cfg, ports: map[uint16]bool{}, flows: map[pairKey]*flow{}}
 	for _, p := range cfg.Ports {
@@ -287,7 +294,7 @@ func (t *Tracker) sweep(now time.Time) {
 	for e := t.attempts.l.Back(); e != nil && now.Sub(e.Value.(*attempt).last) > freshTimeout; e = t.attempts.l.Back() {
 		t.dropAttempt(false)
 	}
-	for f := t.closed.tail; f != nil && now.Sub(f.tcp.last) > closedLinger; f = t.closed.tail {
+	for f := t.closed.tail; f != nil && now.Sub(f.tcp.last) > t.cfg.ClosedLinger; f = t.closed.tail {
 		t.finish(f, false)
 	}
 	for f := t.fresh.tail; f != nil && now.Sub(f.tcp.last) > freshTimeout; f = t.fresh.tail {

@@ -404,7 +404,7 @@ func TestLiveErrors(t *testing.T) {
 // --metrics-listen serves the Prometheus metrics.
 func TestLiveInterimAndMetrics(t *testing.T) {
 	n := newLabNS(t, nil, nil)
-	cmd, stdout, stderr := n.sshalive("-i", "lo", "--duration", "9s", "--interval", "2s", "--json", "--metrics-listen", "127.0.0.1:9273")
+	cmd, stdout, stderr := n.sshalive("-i", "lo", "--duration", "12s", "--interval", "2s", "--json", "--metrics-listen", "127.0.0.1:9273")
 	session := n.ssh([]string{"-o", "ServerAliveInterval=1"}, "sleep 5")
 	if err := session.Start(); err != nil {
 		t.Fatal(err)
@@ -424,7 +424,7 @@ func TestLiveInterimAndMetrics(t *testing.T) {
 	if code := waitExit(t, cmd, 20*time.Second); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var interim, snapshots, conns int
+	var interim, snapshots, conns, interimAfter int
 	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
 		var r struct {
 			Type   string `json:"type"`
@@ -436,6 +436,9 @@ func TestLiveInterimAndMetrics(t *testing.T) {
 		switch r.Type {
 		case "interim":
 			interim++
+			if conns > 0 {
+				interimAfter++
+			}
 		case "snapshot":
 			snapshots++
 		case "connection":
@@ -444,6 +447,11 @@ func TestLiveInterimAndMetrics(t *testing.T) {
 	}
 	if interim < 3 || snapshots < 1 || conns != 1 {
 		t.Errorf("%d interim, %d snapshot, %d connection records:\n%s", interim, snapshots, conns, stdout)
+	}
+	// the session ends ~6 s in; its record comes ~2 s later, before the
+	// capture's end at 12 s: an interim report follows it
+	if interimAfter == 0 {
+		t.Errorf("the connection's record came only at the end of the capture:\n%s", stdout)
 	}
 }
 

@@ -150,6 +150,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	acfg := analyze.Config{IdleTimeout: cfg.IdleTimeout, MaxConns: cfg.MaxConns, Events: cfg.Events || cfg.HTML != ""}
+	if cfg.Interface != "" {
+		// live: a connection is reported as it ends, once its last ACK is in
+		acfg.ClosedLinger = liveLinger
+	}
 	if !cfg.Events && cfg.HTML != "" {
 		// the HTML timelines need packets, not all of them: memory stays
 		// bounded (the first and last htmlEvents/2 of each connection)
@@ -252,6 +256,7 @@ type segBatch struct {
 
 const (
 	batchSegments  = 512
+	liveLinger     = 2 * time.Second // Config.ClosedLinger in live mode
 	maxPayloadCopy = 16 << 10
 )
 
