@@ -265,6 +265,25 @@ func TestLiveAny(t *testing.T) {
 	}
 }
 
+// TestLiveHangup: SIGHUP (the bastion's terminal closed) stops the capture
+// and reports, as Ctrl-C does, with the -w file whole.
+func TestLiveHangup(t *testing.T) {
+	n := newLabNS(t, nil, nil)
+	saved := filepath.Join(t.TempDir(), "saved.pcap")
+	cmd, stdout, stderr := n.sshalive("-i", "lo", "--json", "-w", saved)
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGHUP)
+	if code := waitExit(t, cmd, 10*time.Second); code != exitOK {
+		t.Fatalf("exit %d after SIGHUP: %s", code, stderr)
+	}
+	if !strings.Contains(stdout.String(), `"type":"summary"`) {
+		t.Errorf("no summary after SIGHUP: %s", stdout)
+	}
+	if st, err := os.Stat(saved); err != nil || st.Size() < 24 {
+		t.Errorf("-w file after SIGHUP: %v", err)
+	}
+}
+
 // TestLiveDropPrivileges: -Z nobody with -w and --html into a directory
 // only root may write: the files are opened before the privileges go, so
 // the capture ends with both written (they once failed after the capture,

@@ -11,10 +11,11 @@ import (
 func main() { os.Exit(runMain()) }
 
 // runMain runs sshalive on the process's arguments and streams. The first
-// Ctrl-C or SIGTERM stops the capture or read and reports; the signals are
-// then default again, so a second ends the process at once.
+// Ctrl-C, SIGTERM or SIGHUP (the terminal closed) stops the capture or read
+// and reports; the signals are then default again, so a second ends the
+// process at once.
 func runMain() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	go func() {
 		<-ctx.Done()
