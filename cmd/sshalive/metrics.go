@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 
 	"github.com/sshalive/sshalive/analyze"
 	"github.com/sshalive/sshalive/capture"
@@ -30,6 +31,10 @@ type metricsServer struct {
 	dropped   *prometheus.GaugeVec
 }
 
+// metricsConns bounds the metrics server's connections (and requests in
+// flight).
+const metricsConns = 8
+
 func startMetrics(addr string) (*metricsServer, error) {
 	reg := prometheus.NewRegistry()
 	m := &metricsServer{
@@ -38,7 +43,7 @@ func startMetrics(addr string) (*metricsServer, error) {
 		answered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sshalive_keepalive_answered_total",
 			Help: "Answered keepalive probes of ended connections."}, []string{"layer", "sender"}),
 		interval: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sshalive_keepalive_interval_seconds",
-			Help:    "Median keepalive interval of each ended connection that had two or more probes.",
+			Help:    "Keepalive period (period_s) of each ended connection that had two or more probes.",
 			Buckets: []float64{1, 2, 5, 10, 15, 20, 30, 60, 120, 240, 300, 600, 1200, 3600, 7200}}, []string{"layer", "sender"}),
 		ended: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sshalive_connections_ended_total",
 			Help: "Connections summarised, by how they ended (fin, rst, open = idle or evicted)."}, []string{"how"}),
@@ -49,16 +54,20 @@ func startMetrics(addr string) (*metricsServer, error) {
 			Help: "libpcap's counters: received by the filter, dropped by the kernel, dropped by the interface."}, []string{"counter"}),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "sshalive_build_info", Help: "Version of sshalive."}, []string{"version", "goversion"})
-	build.WithLabelValues(version, runtime.Version()).Set(1)
+	build.WithLabelValues(versionString(), runtime.Version()).Set(1)
 	reg.MustRegister(m.probes, m.answered, m.interval, m.ended, m.open, m.evictions, m.packets, m.dropped, build)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	// A sensor on a bastion answers a scraper, not the world: a few
+	// connections at once, each bounded in time and header size, so a
+	// slow or flooding client cannot hold the process's memory or sockets.
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go m.srv.Serve(ln)
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{MaxRequestsInFlight: metricsConns, Timeout: 5 * time.Second}))
+	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, MaxHeaderBytes: 8 << 10}
+	go m.srv.Serve(netutil.LimitListener(ln, metricsConns))
 	return m, nil
 }
 
