@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/sshalive/sshalive/analyze"
 	"github.com/sshalive/sshalive/capture"
-	"github.com/sshalive/sshalive/report"
 )
 
 // Exit codes (documented in README.md).
@@ -467,144 +465,3 @@ func (p *progressLine) clear() {
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
-
-// isTerminal reports whether w is a character device (an interactive
-// terminal), where interim reports redraw in place.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// htmlEvents caps the packets per connection kept for --html.
-const htmlEvents = 20000
-
-// output renders results: the final report, connection records streamed
-// as connections end (live --json), and interim reports.
-type output struct {
-	cfg    Config
-	stdout io.Writer
-	stderr io.Writer
-	logger *log.Logger
-	totals report.Totals
-	conns  int       // connections reported so far
-	ended  endedKeep // live table mode: ended connections kept for the final table
-	html   endedKeep // live --json --html: ended connections kept for the HTML report
-	// htmlOut is the --html file when opened early (live: before -Z drops
-	// the rights to create it); nil: created when the report is written.
-	htmlOut *os.File
-}
-
-func (o *output) fileError(name string, err error) {
-	if errors.Is(err, capture.ErrTruncated) || errors.Is(err, errInterrupted) {
-		o.totals.Truncated = true
-	}
-	msg := fmt.Sprintf("%s: %v", name, err)
-	o.totals.Errors = append(o.totals.Errors, msg)
-	o.logger.Print(msg)
-}
-
-// endedConns takes connections that ended during a live capture: written at
-// once in JSON mode, kept for the final table otherwise.
-func (o *output) endedConns(cs []analyze.Conn) {
-	for _, c := range cs {
-		o.conns++
-		if o.cfg.JSON {
-			report.WriteConn(o.stdout, c)
-			if o.cfg.HTML != "" {
-				o.html.add(c)
-			}
-			continue
-		}
-		if !o.cfg.Events && o.cfg.HTML == "" {
-			c.Events = nil
-		}
-		o.ended.add(c)
-	}
-}
-
-// final writes the report of what is left and returns exitError if it
-// could not be written.
-func (o *output) final(s analyze.Summary) int {
-	if o.totals.Malformed > 0 {
-		o.logger.Printf("%d packets could not be decoded (malformed or cut short)", o.totals.Malformed)
-	}
-	o.conns += len(s.Conns)
-	if n := o.ended.dropped + o.html.dropped; n > 0 {
-		o.logger.Printf("%d connections that ended early in the capture are left out of this report (live keeps the latest %d; --json streams every one)", n, maxEnded)
-	}
-	s.Conns = append(o.ended.conns, s.Conns...)
-	var err error
-	switch {
-	case o.cfg.JSON:
-		// Connections already streamed are counted, not repeated.
-		for _, c := range s.Conns {
-			if err = report.WriteConn(o.stdout, c); err != nil {
-				break
-			}
-		}
-		if err == nil {
-			err = report.WriteSummary(o.stdout, o.conns, s, o.totals)
-		}
-	case o.cfg.Events:
-		if err = report.Events(o.stdout, s); err == nil {
-			fmt.Fprintln(o.stdout)
-			err = report.Table(o.stdout, s)
-		}
-	default:
-		err = report.Table(o.stdout, s)
-	}
-	if err != nil {
-		o.logger.Printf("write: %v", err)
-		return exitError
-	}
-	if o.cfg.HTML != "" {
-		hs := s
-		hs.Conns = append(append([]analyze.Conn{}, o.html.conns...), s.Conns...)
-		if err := o.writeHTML(hs); err != nil {
-			o.logger.Printf("--html: %v", err)
-			return exitError
-		}
-	}
-	return exitOK
-}
-
-// writeHTML writes the HTML report to the --html file.
-func (o *output) writeHTML(s analyze.Summary) error {
-	f := o.htmlOut
-	if f == nil {
-		var err error
-		if f, err = os.Create(o.cfg.HTML); err != nil {
-			return err
-		}
-	}
-	o.htmlOut = nil
-	sources := o.totals.Files
-	if o.cfg.Interface != "" {
-		sources = []string{"live: " + o.cfg.Interface}
-	}
-	if err := report.HTML(f, s, sources); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// interim writes a report of the capture so far without changing it.
-func (o *output) interim(at time.Time, open []analyze.Conn, segments int64) {
-	if o.cfg.JSON {
-		report.WriteInterim(o.stdout, at, open, o.conns, segments)
-		return
-	}
-	all := analyze.Summary{Conns: append(append([]analyze.Conn{}, o.ended.conns...), open...), Segments: segments}
-	if isTerminal(o.stdout) {
-		fmt.Fprint(o.stdout, "\033[H\033[2J") // redraw in place
-	}
-	stillOpen := report.StillOpen(open)
-	fmt.Fprintf(o.stdout, "--- sshalive %s: %d packets, %d open connections, %d ended ---\n", at.Format("15:04:05"), segments, stillOpen, o.conns+len(open)-stillOpen)
-	report.Table(o.stdout, all)
-	fmt.Fprintln(o.stdout)
-}
