@@ -23,7 +23,7 @@ func benchFile(b *testing.B) string {
 	return p
 }
 
-func BenchmarkReadPcapgo(b *testing.B) {
+func BenchmarkReadPureGo(b *testing.B) {
 	path := benchFile(b)
 	b.ReportAllocs()
 	var n int64
