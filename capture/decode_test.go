@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -187,15 +188,33 @@ func FuzzReadFile(f *testing.F) {
 	for _, seed := range hostileSeeds(f) {
 		f.Add(seed)
 	}
+	// Readers under a memory ceiling: no packet longer than MaxPacket, and
+	// no input costs more than 16 MiB of allocation, whatever it declares
+	// (a declared 1 GiB record once cost 4.2 GB).
+	allocs := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	allocated := func() uint64 {
+		metrics.Read(allocs)
+		return allocs[0].Value.Uint64()
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		before := allocated()
+		defer func() {
+			if grew := allocated() - before; grew > 16<<20 {
+				t.Fatalf("reading %d bytes allocated %d MiB", len(data), grew>>20)
+			}
+		}()
 		file, err := OpenFile("-", bytes.NewReader(data))
 		if err != nil {
 			return
 		}
 		defer file.Close()
 		for i := 0; i < 1<<16; i++ {
-			if _, _, err := file.ReadPacket(); err != nil {
+			pkt, _, err := file.ReadPacket()
+			if err != nil {
 				return
+			}
+			if len(pkt) > MaxPacket {
+				t.Fatalf("a packet of %d bytes, over MaxPacket", len(pkt))
 			}
 		}
 	})
