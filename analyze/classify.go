@@ -305,7 +305,6 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 		}
 	}
 	k.Interval, k.IdleBefore, k.ReplyLatency = newStats(intervals), newStats(idles), newStats(lat)
-	k.Period = k.Interval.Median
 	k.TimerSeconds = timerSeconds(pathCorrected(idles, f.tcp.rtt(), k.ReplyLatency), d)
 	return k
 }
@@ -376,8 +375,5 @@ func (f *flow) tcpKeepalives(d Role) (Keepalives, bool) {
 	}
 	k.Interval, k.IdleBefore = newStats(intervals), newStats(idles)
 	k.Period, k.Retry = newStats(afterAnswered).Median, newStats(afterUnanswered).Median
-	if k.Period == 0 {
-		k.Period = k.Interval.Median
-	}
 	return k, true
 }

@@ -87,11 +87,10 @@ type Keepalives struct {
 	ReplyBytes  int // 0 when none was answered
 	First, Last time.Time
 	Interval    Stats // spacing between consecutive probes
-	// Period is the sender's keepalive period: Interval's median, except
-	// for TCP keepalives, whose unanswered probes are retried at
-	// tcp_keepalive_intvl: there the median spacing after an answered
-	// probe (keepalive time plus round trip), and Retry the median spacing
-	// after an unanswered one (0 when none).
+	// Period and Retry are set for TCP keepalives, whose unanswered probes
+	// are retried at tcp_keepalive_intvl: Period is the median spacing after
+	// an answered probe (keepalive time plus round trip; 0 when none), Retry
+	// after an unanswered one. Every gives the period for any kind.
 	Period, Retry time.Duration
 	IdleBefore    Stats // silence from the peer before each probe: the timer's view
 	ReplyLatency  Stats

@@ -13,10 +13,11 @@ import (
 	"flag"
 	"log"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshalive/sshalive/lab/impl/sshlab"
 )
 
 func main() {
@@ -30,7 +31,7 @@ func main() {
 	limit := flag.Duration("limit", 40*time.Second, "give up after this long")
 	flag.Parse()
 	log.SetFlags(log.Lmicroseconds)
-	log.Printf("goclient: golang.org/x/crypto %s, %s", cryptoVersion(), *name)
+	log.Printf("goclient: golang.org/x/crypto %s, %s", sshlab.CryptoVersion(), *name)
 
 	signer, err := loadKey(*keyFile)
 	if err != nil {
@@ -77,36 +78,17 @@ func main() {
 		case <-deadline:
 			log.Fatalf("still running after %s", *limit)
 		case <-tick.C:
-			go keepalive(conn, *name, n)
+			go sshlab.Keepalive(conn, *name, n)
 		}
 	}
 }
 
 // keepalive sends one global request and logs its reply (OpenSSH answers an
 // unknown request with SSH_MSG_REQUEST_FAILURE, i.e. ok=false, err=nil).
-func keepalive(conn *ssh.Client, name string, n int) {
-	log.Printf("keepalive %d: SendRequest(%q, true, nil)", n, name)
-	ok, _, err := conn.SendRequest(name, true, nil)
-	log.Printf("keepalive %d: reply ok=%v err=%v", n, ok, err)
-}
-
 func loadKey(path string) (ssh.Signer, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	return ssh.ParsePrivateKey(b)
-}
-
-// cryptoVersion is the golang.org/x/crypto module version this binary was
-// built with (the Go banner "SSH-2.0-Go" carries none).
-func cryptoVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, m := range bi.Deps {
-			if m.Path == "golang.org/x/crypto" {
-				return m.Version
-			}
-		}
-	}
-	return "unknown"
 }

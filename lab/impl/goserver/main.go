@@ -18,10 +18,11 @@ import (
 	"log"
 	"net"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshalive/sshalive/lab/impl/sshlab"
 )
 
 func main() {
@@ -34,7 +35,7 @@ func main() {
 	limit := flag.Duration("limit", 60*time.Second, "exit after this long")
 	flag.Parse()
 	log.SetFlags(log.Lmicroseconds)
-	log.Printf("goserver: golang.org/x/crypto %s, %s every %s", cryptoVersion(), *name, *interval)
+	log.Printf("goserver: golang.org/x/crypto %s, %s every %s", sshlab.CryptoVersion(), *name, *interval)
 	time.AfterFunc(*limit, func() { log.Fatalf("still running after %s", *limit) })
 
 	b, err := os.ReadFile(*hostKeyFile)
@@ -116,10 +117,7 @@ func keepalives(conn ssh.Conn, name string, interval time.Duration, stop <-chan 
 			return
 		case <-tick.C:
 		}
-		log.Printf("keepalive %d: SendRequest(%q, true, nil)", n, name)
-		ok, _, err := conn.SendRequest(name, true, nil)
-		log.Printf("keepalive %d: reply ok=%v err=%v", n, ok, err)
-		if err != nil {
+		if err := sshlab.Keepalive(conn, name, n); err != nil {
 			return
 		}
 	}
@@ -145,17 +143,4 @@ func serveSession(ch ssh.Channel, reqs <-chan *ssh.Request, d time.Duration) {
 			}
 		}
 	}
-}
-
-// cryptoVersion is the golang.org/x/crypto module version this binary was
-// built with (the Go banner "SSH-2.0-Go" carries none).
-func cryptoVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, m := range bi.Deps {
-			if m.Path == "golang.org/x/crypto" {
-				return m.Version
-			}
-		}
-	}
-	return "unknown"
 }

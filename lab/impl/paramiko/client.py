@@ -15,8 +15,10 @@ import time
 import paramiko
 
 
-def main():
-    host, port, key, hostkey_pub, interval, command = sys.argv[1:7]
+def connect(host, port, key, hostkey_pub, interval):
+    """Connects as root with key, trusting only hostkey_pub, logs paramiko at
+    DEBUG and both versions, sets Transport.set_keepalive(interval) when
+    interval > 0, and returns the transport (sender.py shares it)."""
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG,
                         format="%(levelname)s %(name)s: %(message)s")
     kt, kb = open(hostkey_pub).read().split()[:2]
@@ -32,6 +34,12 @@ def main():
     if float(interval) > 0:
         t.set_keepalive(int(float(interval)))
         print("lab: Transport.set_keepalive(%s)" % interval, file=sys.stderr, flush=True)
+    return t
+
+
+def main():
+    host, port, key, hostkey_pub, interval, command = sys.argv[1:7]
+    t = connect(host, port, key, hostkey_pub, interval)
     ch = t.open_session()
     ch.exec_command(command)
     deadline = time.time() + 120

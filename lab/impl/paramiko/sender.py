@@ -9,31 +9,16 @@ EOF; copies cat's output to stdout and exits with its exit status. Each line
 it sends is logged to stderr ("lab: sent line N"). paramiko's own log goes to
 stderr at DEBUG. Bounded: it gives up after 60 s.
 """
-import logging
 import sys
 import time
 
-import paramiko
+from client import connect  # the same directory: python puts it on sys.path
 
 
 def main():
     host, port, key, hostkey_pub, interval, every, send_for, idle = sys.argv[1:9]
     every, send_for, idle = float(every), float(send_for), float(idle)
-    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG,
-                        format="%(levelname)s %(name)s: %(message)s")
-    kt, kb = open(hostkey_pub).read().split()[:2]
-    client = paramiko.SSHClient()
-    client.get_host_keys().add("[%s]:%s" % (host, port) if port != "22" else host,
-                               kt, paramiko.Ed25519Key(data=paramiko.py3compat.decodebytes(kb.encode())))
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    client.connect(host, port=int(port), username="root",
-                   key_filename=key, allow_agent=False, look_for_keys=False, timeout=10)
-    t = client.get_transport()
-    print("lab: remote version %s, local version %s" % (t.remote_version, t.local_version),
-          file=sys.stderr, flush=True)
-    if float(interval) > 0:
-        t.set_keepalive(int(float(interval)))
-        print("lab: Transport.set_keepalive(%s)" % interval, file=sys.stderr, flush=True)
+    t = connect(host, port, key, hostkey_pub, interval)
     ch = t.open_session()
     ch.exec_command("cat")
     t0 = time.time()
