@@ -1,4 +1,4 @@
-//go:build !cgo
+//go:build !linux
 
 package capture
 
@@ -9,13 +9,13 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-// errNoLive: live capture goes through libpcap, which needs cgo.
-var errNoLive = errors.New("live capture needs libpcap: this sshalive was built without cgo (use make build)")
+// errNoLive: live capture reads Linux AF_PACKET sockets.
+var errNoLive = errors.New("live capture works on Linux only: capture with tcpdump and analyse with -r")
 
-// Live is unavailable without cgo.
+// Live is unavailable off Linux.
 type Live struct{}
 
-// OpenLive fails in a build without cgo.
+// OpenLive fails off Linux.
 func OpenLive(cfg LiveConfig) (*Live, error) { return nil, errNoLive }
 
 // ReadPacket is never reached.
@@ -26,7 +26,7 @@ func (l *Live) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 // LinkType is never reached.
 func (l *Live) LinkType() layers.LinkType { return 0 }
 
-// Filter is the BPF expression in the kernel.
+// Filter is never reached.
 func (l *Live) Filter() string { return "" }
 
 // Snaplen is never reached.
@@ -38,5 +38,5 @@ func (l *Live) Stats() (LiveStats, error) { return LiveStats{}, errNoLive }
 // Close is never reached.
 func (l *Live) Close() error { return nil }
 
-// Interfaces fails in a build without cgo.
+// Interfaces fails off Linux.
 func Interfaces() ([]Interface, error) { return nil, errNoLive }
