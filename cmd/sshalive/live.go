@@ -16,7 +16,7 @@ import (
 
 // permissionHint is the one line a user without capture rights gets.
 const permissionHint = "no permission to capture: run as root (sudo), or give the binary the capability once with " +
-	"'sudo setcap cap_net_raw,cap_net_admin=eip %s', or capture with tcpdump and analyse with -r"
+	"'sudo setcap cap_net_raw=ep %s', or capture with tcpdump and analyse with -r"
 
 // liveSession is what a live capture holds open: the interface, its
 // decoder, the -w file and the metrics server.
@@ -57,9 +57,10 @@ func openLive(cfg Config, filter *filter, out *output) (*liveSession, bool) {
 }
 
 // open opens the session's outputs — the -w file, the --html file, the
-// metrics listener — and then, with -Z, drops privileges: the outputs are
-// opened with the rights that opened the interface, so a capture never
-// runs for half an hour to find it may not write its report.
+// metrics listener — and then gives up every privilege (confine; -Z
+// switches user first): the outputs are opened with the rights that opened
+// the interface, so a capture never runs for half an hour to find it may
+// not write its report, and no packet is parsed with a capability.
 func (ls *liveSession) open() error {
 	cfg := ls.cfg
 	var err error
@@ -81,12 +82,7 @@ func (ls *liveSession) open() error {
 			return fmt.Errorf("--metrics-listen %s: %w", cfg.MetricsAddr, err)
 		}
 	}
-	if cfg.User != "" {
-		if err := dropPrivileges(cfg.User); err != nil {
-			return fmt.Errorf("-Z %s: %w", cfg.User, err)
-		}
-	}
-	return nil
+	return confine(cfg.User)
 }
 
 // Close closes what the session holds.
