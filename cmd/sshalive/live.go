@@ -102,9 +102,10 @@ func (ls *liveSession) Close() {
 	ls.live.Close()
 }
 
-// saveFailed stops saving after a -w write error, and says so once.
+// saveFailed stops saving after a -w write error (a full disk), says so
+// once, and makes the exit code exitOutput; the analysis goes on.
 func (ls *liveSession) saveFailed(err error) {
-	ls.out.logger.Printf("-w %s: %v; no longer saving packets", ls.cfg.WriteFile, err)
+	ls.out.outputFailed("-w "+ls.cfg.WriteFile, fmt.Errorf("%w; no longer saving packets, the analysis goes on", err))
 	ls.save.Close()
 	ls.save = nil
 }
@@ -149,6 +150,15 @@ func runLive(ctx context.Context, cfg Config, filter *filter, tracker *analyze.T
 			out.totals.Packets, st.Received, st.KernelDropped, st.IfDropped)
 	}
 	ls.drain(tracker)
+	if ls.save != nil {
+		if err := ls.save.Close(); err != nil {
+			ls.out.outputFailed("-w "+cfg.WriteFile, err)
+		}
+		ls.save = nil
+	}
+	if out.stdoutBroken() {
+		out.logger.Printf("stopped capturing: stdout is closed; the -w and --html files are written")
+	}
 	if code := out.final(tracker.Flush()); code != exitOK {
 		return code
 	}
@@ -173,11 +183,21 @@ func (ls *liveSession) loop(ctx context.Context, filter *filter, tracker *analyz
 		tick = t.C
 	}
 	var seg analyze.Segment
-	var lastTick time.Time
+	var lastTick, stopAt time.Time
 	for ls.cfg.Count == 0 || out.totals.Packets < ls.cfg.Count {
+		if out.stdoutBroken() {
+			return nil
+		}
 		select {
 		case <-ctx.Done():
-			return nil
+			// What the kernel holds already (a FIN just before Ctrl-C)
+			// is read before the report: until the ring is empty or
+			// stopDrain has passed.
+			if stopAt.IsZero() {
+				stopAt = now().Add(stopDrain)
+			} else if now().After(stopAt) {
+				return nil
+			}
 		case <-usr1:
 			out.interim(now(), tracker.Snapshot(), segments(tracker))
 		case <-tick:
@@ -186,6 +206,9 @@ func (ls *liveSession) loop(ctx context.Context, filter *filter, tracker *analyz
 		}
 		data, ci, err := ls.live.ReadPacket()
 		if errors.Is(err, capture.ErrTimeout) {
+			if !stopAt.IsZero() {
+				return nil // stopping, and nothing left
+			}
 			// A silent interface: let idle connections expire by the
 			// clock the packets would show.
 			tracker.Advance(now())
@@ -197,7 +220,11 @@ func (ls *liveSession) loop(ctx context.Context, filter *filter, tracker *analyz
 		}
 		out.totals.Packets++
 		if ls.save != nil {
-			if err := ls.save.WritePacket(ci, data); err != nil {
+			err := ls.save.WritePacket(ci, data)
+			if err == nil && ls.cfg.PacketBuffered {
+				err = ls.save.Flush()
+			}
+			if err != nil {
 				ls.saveFailed(err)
 			}
 		}
@@ -214,6 +241,10 @@ func (ls *liveSession) loop(ctx context.Context, filter *filter, tracker *analyz
 	}
 	return nil
 }
+
+// stopDrain bounds the reading of what the kernel still holds once the
+// capture is asked to stop.
+const stopDrain = 500 * time.Millisecond
 
 func segments(t *analyze.Tracker) int64 {
 	n, _ := t.Counters()

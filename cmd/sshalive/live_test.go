@@ -148,9 +148,18 @@ func (n *labNS) sshalive(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffe
 func (n *labNS) start(argv ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	n.t.Helper()
 	cmd := n.in(argv...)
-	cmd.Env = append(os.Environ(), "SSHALIVE_RUN_MAIN=1")
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
+	stderr := n.run(cmd)
+	return cmd, &stdout, stderr
+}
+
+// run starts cmd, sshalive, with SSHALIVE_RUN_MAIN set and returns once it
+// captures; its stderr is gathered in the buffer returned.
+func (n *labNS) run(cmd *exec.Cmd) *bytes.Buffer {
+	n.t.Helper()
+	cmd.Env = append(os.Environ(), "SSHALIVE_RUN_MAIN=1")
+	var stderr bytes.Buffer
 	pr, pw, _ := os.Pipe()
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
@@ -180,7 +189,7 @@ func (n *labNS) start(argv ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) 
 	case <-time.After(10 * time.Second):
 		n.t.Fatal("sshalive did not start capturing within 10 s")
 	}
-	return cmd, &stdout, &stderr
+	return &stderr
 }
 
 func waitExit(t *testing.T, cmd *exec.Cmd, limit time.Duration) int {

@@ -15,6 +15,10 @@ func main() { os.Exit(runMain()) }
 // and reports; the signals are then default again, so a second ends the
 // process at once.
 func runMain() int {
+	// A closed stdout (`| head`) is a write error sshalive handles — the
+	// capture stops, -w and --html are written, exit 4 — not a signal that
+	// kills it with everything unwritten.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	go func() {

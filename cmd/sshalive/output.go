@@ -44,6 +44,42 @@ type output struct {
 	// htmlOut is the --html file when opened early (live: before -Z drops
 	// the rights to create it); nil: created when the report is written.
 	htmlOut *os.File
+	// failed is the first output that could not be written (stdout closed
+	// by `| head`, a full disk under -w or --html): the run ends with
+	// exitOutput once everything that still works is written.
+	failed error
+}
+
+// outputFailed records that name could not be written and says so.
+func (o *output) outputFailed(name string, err error) {
+	if o.failed == nil {
+		o.failed = fmt.Errorf("%s: %w", name, err)
+	}
+	o.logger.Printf("%s: %v", name, err)
+}
+
+// stdoutBroken reports whether stdout can no longer be written.
+func (o *output) stdoutBroken() bool { return o.stdout.(*stickyWriter).err != nil }
+
+// stickyWriter is stdout: its first write error (EPIPE from `| head`,
+// ENOSPC) is kept, said once, and returned by every later write without
+// another system call, whatever the renderer does with errors.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+	o   *output
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	if err != nil {
+		s.err = err
+		s.o.outputFailed("stdout", err)
+	}
+	return n, err
 }
 
 func (o *output) fileError(name string, err error) {
@@ -61,7 +97,7 @@ func (o *output) endedConns(cs []analyze.Conn) {
 	for _, c := range cs {
 		o.conns++
 		if o.cfg.JSON {
-			report.WriteConn(o.stdout, c)
+			report.WriteConn(o.stdout, c) // an error is kept by stickyWriter
 			if o.cfg.HTML != "" {
 				o.html.add(c)
 			}
@@ -74,8 +110,8 @@ func (o *output) endedConns(cs []analyze.Conn) {
 	}
 }
 
-// final writes the report of what is left and returns exitError if it
-// could not be written.
+// final writes the report of what is left and returns exitOutput if an
+// output could not be written (then the others are written still).
 func (o *output) final(s analyze.Summary) int {
 	if o.totals.Malformed > 0 {
 		o.logger.Printf("%d packets could not be decoded (malformed or cut short)", o.totals.Malformed)
@@ -105,17 +141,18 @@ func (o *output) final(s analyze.Summary) int {
 	default:
 		err = report.Table(o.stdout, s)
 	}
-	if err != nil {
-		o.logger.Printf("write: %v", err)
-		return exitError
+	if err != nil && !o.stdoutBroken() {
+		o.outputFailed("stdout", err)
 	}
 	if o.cfg.HTML != "" {
 		hs := s
 		hs.Conns = append(append([]analyze.Conn{}, o.html.conns...), s.Conns...)
 		if err := o.writeHTML(hs); err != nil {
-			o.logger.Printf("--html: %v", err)
-			return exitError
+			o.outputFailed("--html "+o.cfg.HTML, err)
 		}
+	}
+	if o.failed != nil {
+		return exitOutput
 	}
 	return exitOK
 }
@@ -144,11 +181,11 @@ func (o *output) writeHTML(s analyze.Summary) error {
 // interim writes a report of the capture so far without changing it.
 func (o *output) interim(at time.Time, open []analyze.Conn, segments int64) {
 	if o.cfg.JSON {
-		report.WriteInterim(o.stdout, at, open, o.conns, segments)
+		report.WriteInterim(o.stdout, at, open, o.conns, segments) // an error is kept by stickyWriter
 		return
 	}
 	all := analyze.Summary{Conns: append(append([]analyze.Conn{}, o.ended.conns...), open...), Segments: segments}
-	if isTerminal(o.stdout) {
+	if isTerminal(o.stdout.(*stickyWriter).w) {
 		fmt.Fprint(o.stdout, "\033[H\033[2J") // redraw in place
 	}
 	stillOpen := report.StillOpen(open)

@@ -22,29 +22,32 @@ const (
 	exitError   = 1 // nothing could be analysed, no SSH traffic, or the capture failed
 	exitUsage   = 2
 	exitPartial = 3 // some input was unreadable or cut short; the rest is reported
+	exitOutput  = 4 // an output could not be written (stdout closed, disk full); the others are
 )
 
 // Config is the parsed command line.
 type Config struct {
-	Files       []string
-	Interface   string
-	ListIfaces  bool
-	Ports       []int
-	JSON        bool
-	Events      bool
-	HTML        string
-	Count       int64
-	Duration    time.Duration
-	Interval    time.Duration
-	Snaplen     int
-	BufferKiB   int
-	Promisc     bool
-	WriteFile   string
-	MetricsAddr string
-	User        string
-	IdleTimeout time.Duration
-	MaxConns    int
-	Filter      []string // trailing tcpdump-style expression
+	Files      []string
+	Interface  string
+	ListIfaces bool
+	Ports      []int
+	JSON       bool
+	Events     bool
+	HTML       string
+	Count      int64
+	Duration   time.Duration
+	Interval   time.Duration
+	Snaplen    int
+	BufferKiB  int
+	Promisc    bool
+	WriteFile  string
+	// PacketBuffered flushes the -w file after every packet (-U).
+	PacketBuffered bool
+	MetricsAddr    string
+	User           string
+	IdleTimeout    time.Duration
+	MaxConns       int
+	Filter         []string // trailing tcpdump-style expression
 }
 
 const usageText = `usage: sshalive -r FILE [-r FILE...] [options] [expression]
@@ -77,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVarP(&cfg.BufferKiB, "buffer-size", "B", 0, "live: kernel capture buffer in `KiB` (libpcap's default when 0)")
 	fs.BoolVar(&cfg.Promisc, "promisc", false, "live: put the interface in promiscuous mode")
 	fs.StringVarP(&cfg.WriteFile, "write", "w", "", "live: also save the packets analysed to this pcap `FILE`")
+	fs.BoolVarP(&cfg.PacketBuffered, "packet-buffered", "U", false, "live: write each packet to the -w file as it arrives (default: every second)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-listen", "", "live: serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9273)")
 	fs.StringVarP(&cfg.User, "relinquish-privileges", "Z", "", "live: drop to `USER` after opening the interface")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 3*time.Hour, "forget a connection idle this long (packet time)")
@@ -114,7 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 		return cfg, fmt.Errorf("-s %d: between 96 and 262144 bytes", cfg.Snaplen)
 	}
 	if cfg.Interface == "" {
-		for name, set := range map[string]bool{"--duration": cfg.Duration > 0, "--interval": cfg.Interval > 0, "-w": cfg.WriteFile != "",
+		for name, set := range map[string]bool{"--duration": cfg.Duration > 0, "--interval": cfg.Interval > 0, "-w": cfg.WriteFile != "", "-U": cfg.PacketBuffered,
 			"--metrics-listen": cfg.MetricsAddr != "", "-Z": cfg.User != "", "-B": cfg.BufferKiB > 0} {
 			if set {
 				return cfg, fmt.Errorf("%s needs live capture (-i IFACE)", name)
@@ -160,7 +164,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	for _, p := range cfg.Ports {
 		acfg.Ports = append(acfg.Ports, uint16(p))
 	}
-	out := &output{cfg: cfg, stdout: stdout, stderr: stderr, logger: logger}
+	out := &output{cfg: cfg, stderr: stderr, logger: logger}
+	out.stdout = &stickyWriter{w: stdout, o: out}
 	if cfg.Interface != "" {
 		return runLive(ctx, cfg, filter, analyze.NewTracker(acfg), out, time.Now)
 	}
