@@ -44,7 +44,7 @@ func Events(w io.Writer, s analyze.Summary) error {
 			label = fmt.Sprintf("  <- %s %s", e.From, labelText(e.Label))
 		}
 		if _, err := fmt.Fprintf(w, "%s %s > %s: Flags [%s], seq %s%s, win %d, length %d%s\n",
-			e.At.UTC().Format("15:04:05.000000"), src, dst, e.Flags, seq, ack, e.Window, e.PayloadLen, label); err != nil {
+			shown(e.At).Format("15:04:05.000000"), src, dst, e.Flags, seq, ack, e.Window, e.PayloadLen, label); err != nil {
 			return err
 		}
 	}

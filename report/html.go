@@ -138,7 +138,7 @@ func htmlConnOf(n int, c analyze.Conn) htmlConn {
 // htmlFacts are the rows of a connection's summary table below its keepalives.
 func htmlFacts(c analyze.Conn) [][2]string {
 	facts := [][2]string{
-		{"first – last packet", c.FirstSeen.UTC().Format("2006-01-02 15:04:05.000") + " – " + c.LastSeen.UTC().Format("15:04:05.000")},
+		{"first – last packet", shown(c.FirstSeen).Format("2006-01-02 15:04:05.000") + " – " + shown(c.LastSeen).Format("15:04:05.000")},
 		{"packets", strconv.Itoa(c.Packets)},
 		{"software", softwareText(c)},
 		{"end", fmt.Sprintf("%s (%s)", c.End.Cause, c.End.How)},
@@ -196,7 +196,7 @@ func (p plot) eventMarks(c analyze.Conn) ([]htmlMark, []htmlRect) {
 		prev = e.At
 		if m, ok := markOf(e); ok {
 			m.X, m.Y = p.x(e.At), lane(e.From)
-			m.Title = fmt.Sprintf("%s %s %s, %d B", e.At.UTC().Format("15:04:05.000000"), e.From, m.Title, e.PayloadLen)
+			m.Title = fmt.Sprintf("%s %s %s, %d B", shown(e.At).Format("15:04:05.000000"), e.From, m.Title, e.PayloadLen)
 			marks = append(marks, m)
 		}
 	}
@@ -244,7 +244,7 @@ func (p plot) endLines(c analyze.Conn) []htmlLine {
 	}
 	for _, e := range c.End.Evidence {
 		if !e.At.IsZero() && !e.At.Before(p.t0) && !e.At.After(p.t1) {
-			lines = append(lines, htmlLine{X: p.x(e.At), Class: "evidence", Title: e.At.UTC().Format("15:04:05.000") + " " + evidenceText(e)})
+			lines = append(lines, htmlLine{X: p.x(e.At), Class: "evidence", Title: shown(e.At).Format("15:04:05.000") + " " + evidenceText(e)})
 		}
 	}
 	return lines

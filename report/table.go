@@ -37,7 +37,7 @@ func Table(w io.Writer, s analyze.Summary) error {
 
 func connTable(w io.Writer, c analyze.Conn) error {
 	fmt.Fprintf(w, "%s → %s  %s – %s  %d packets\n", c.Client, c.Server,
-		c.FirstSeen.UTC().Format("2006-01-02 15:04:05"), c.LastSeen.UTC().Format("15:04:05"), c.Packets)
+		shown(c.FirstSeen).Format("2006-01-02 15:04:05"), shown(c.LastSeen).Format("15:04:05"), c.Packets)
 	if line := handshakeLine(c); line != "" {
 		fmt.Fprintf(w, "  %s\n", line)
 	}

@@ -300,10 +300,10 @@ func Timeline(c analyze.Conn) string {
 		b.WriteString(ch)
 	}
 	return fmt.Sprintf("%s ▕%s▏ %s  (1 char = %s s: # data, k SSH keepalive, t TCP keepalive, ! unanswered, x retransmission, | end)",
-		c.FirstSeen.UTC().Format("15:04:05"), b.String(), c.LastSeen.UTC().Format("15:04:05"), seconds(a.Width))
+		shown(c.FirstSeen).Format("15:04:05"), b.String(), shown(c.LastSeen).Format("15:04:05"), seconds(a.Width))
 }
 
-func clock(t time.Time) string { return t.UTC().Format("15:04:05.000000") }
+func clock(t time.Time) string { return shown(t).Format("15:04:05.000000") }
 
 // cadence says how often probes came.
 func cadence(k analyze.Keepalives) string {

@@ -23,7 +23,7 @@ func stallText(s analyze.Stall) string {
 	}
 	t := fmt.Sprintf("retransmitted %d times, never acknowledged", s.Retrans)
 	if s.Retrans > 0 {
-		t += fmt.Sprintf(" (the last at %s)", s.LastRetrans.UTC().Format("15:04:05.000"))
+		t += fmt.Sprintf(" (the last at %s)", shown(s.LastRetrans).Format("15:04:05.000"))
 	}
 	return t
 }
