@@ -31,6 +31,10 @@ type Config struct {
 	// summarised. Default 30 s; a live capture, which reports connections as
 	// they end, uses a couple of seconds.
 	ClosedLinger time.Duration
+	// HandshakeBudget bounds the bytes all the Tracker's clear-text
+	// handshakes hold together (0: 16 MiB). Trackers that share the work
+	// of one analysis (Shards) split it.
+	HandshakeBudget int
 }
 
 // Thresholds of the classifier.
@@ -261,7 +265,7 @@ func (t *Tracker) Snapshot() []Conn {
 func (t *Tracker) newFlow(seg Segment) *flow {
 	f := &flow{tl: timeline{on: t.cfg.Events, max: t.cfg.MaxEvents}}
 	if t.hsBudget.max == 0 {
-		t.hsBudget.max = maxHandshakeTotal
+		t.hsBudget.max = cmp.Or(t.cfg.HandshakeBudget, maxHandshakeTotal)
 	}
 	f.ssh.hs[Client].budget, f.ssh.hs[Server].budget = &t.hsBudget, &t.hsBudget
 	f.tcp.first = seg.At

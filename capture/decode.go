@@ -25,7 +25,10 @@ type Decoder struct {
 	parser  *gopacket.DecodingLayerParser
 	parser6 *gopacket.DecodingLayerParser // raw IP: frames starting with IPv6
 	raw     bool                          // raw IP: the parser is picked per packet
-	decoded []gopacket.LayerType
+	ether   bool                          // Ethernet: the fast path applies (fastpath.go)
+	// slowOnly turns the fast path off (the tests compare the two).
+	slowOnly bool
+	decoded  []gopacket.LayerType
 
 	eth   layers.Ethernet
 	dot1q layers.Dot1Q
@@ -61,7 +64,7 @@ func NewDecoder(lt layers.LinkType) (*Decoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Decoder{raw: raw, decoded: make([]gopacket.LayerType, 0, 8)}
+	d := &Decoder{raw: raw, ether: lt == layers.LinkTypeEthernet, decoded: make([]gopacket.LayerType, 0, 8)}
 	// TCP is parsed by hand (tcpHeader): gopacket's TCP layer rejects a
 	// header whose options were cut by the snaplen, and only the fixed
 	// 20 bytes are needed.
@@ -82,6 +85,26 @@ func (d *Decoder) newParser(first gopacket.LayerType) *gopacket.DecodingLayerPar
 // seg.Payload aliases data.
 func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, seg *analyze.Segment) bool {
 	d.Stats.Packets++
+	if !d.slowOnly {
+		var handled, ok bool
+		switch {
+		case d.ether:
+			handled, ok = d.fastEthernet(data, seg)
+		case d.raw && len(data) > 0 && data[0]>>4 == 4:
+			handled, ok = d.fastIPv4(data, seg)
+		case d.raw && len(data) > 0 && data[0]>>4 == 6:
+			handled, ok = d.fastIPv6(data, seg)
+		}
+		if handled {
+			seg.At = ci.Timestamp
+			return ok
+		}
+	}
+	return d.decodeLayers(data, ci, seg)
+}
+
+// decodeLayers decodes data with gopacket's DecodingLayerParser.
+func (d *Decoder) decodeLayers(data []byte, ci gopacket.CaptureInfo, seg *analyze.Segment) bool {
 	parser := d.parser
 	if d.raw {
 		if len(data) == 0 {

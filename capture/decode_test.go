@@ -153,8 +153,18 @@ func FuzzDecode(f *testing.F) {
 				continue
 			}
 			var seg analyze.Segment
-			if d.Decode(data, gopacket.CaptureInfo{}, &seg) && len(seg.Payload) > seg.PayloadLen {
+			ok := d.Decode(data, gopacket.CaptureInfo{}, &seg)
+			if ok && len(seg.Payload) > seg.PayloadLen {
 				t.Fatalf("captured payload %d > declared %d", len(seg.Payload), seg.PayloadLen)
+			}
+			// the hand-written fast path decides exactly as gopacket does
+			slow, _ := NewDecoder(l)
+			slow.slowOnly = true
+			var want analyze.Segment
+			if wantOK := slow.Decode(data, gopacket.CaptureInfo{}, &want); wantOK != ok || d.Stats != slow.Stats ||
+				ok && (seg.Src != want.Src || seg.Dst != want.Dst || seg.Seq != want.Seq || seg.Ack != want.Ack || seg.Flags != want.Flags ||
+					seg.Window != want.Window || seg.PayloadLen != want.PayloadLen || !bytes.Equal(seg.Payload, want.Payload)) {
+				t.Fatalf("link type %d: fast path %v %+v %+v, gopacket %v %+v %+v", l, ok, seg, d.Stats, wantOK, want, slow.Stats)
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/sshalive/sshalive/analyze"
@@ -93,7 +94,7 @@ func fullAnalysis(b *testing.B, inputs []input) {
 	var packets int64
 	flt, _ := newFilter(Config{})
 	for b.Loop() {
-		tr := analyze.NewTracker(analyze.Config{})
+		tr := analyze.NewShards(analyze.Config{}, runtime.GOMAXPROCS(0))
 		for _, in := range inputs {
 			res, err := readFile(context.Background(), in.path, in.stdin(), flt, tr, 0, nil)
 			if err != nil {

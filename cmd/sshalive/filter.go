@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sshalive/sshalive/analyze"
 	"github.com/sshalive/sshalive/capture"
@@ -16,6 +17,7 @@ type filter struct {
 	ports map[uint16]bool
 	desc  string
 	other map[uint16]bool // ports outside the filter that sent an SSH banner
+	mu    sync.Mutex      // guards other: decoders notice in parallel
 }
 
 func newFilter(cfg Config) (*filter, error) {
@@ -53,8 +55,12 @@ func (f *filter) String() string { return f.desc }
 func (f *filter) notice(s *analyze.Segment) {
 	// A banner from the lower port: servers listen on low ports, clients
 	// send from ephemeral ones.
-	if len(s.Payload) >= 8 && string(s.Payload[:8]) == "SSH-2.0-" && s.Src.Port() < s.Dst.Port() && len(f.other) < 16 {
-		f.other[s.Src.Port()] = true
+	if len(s.Payload) >= 8 && string(s.Payload[:8]) == "SSH-2.0-" && s.Src.Port() < s.Dst.Port() {
+		f.mu.Lock()
+		if len(f.other) < 16 {
+			f.other[s.Src.Port()] = true
+		}
+		f.mu.Unlock()
 	}
 }
 

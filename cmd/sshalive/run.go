@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -169,7 +170,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if cfg.Interface != "" {
 		return runLive(ctx, cfg, filter, analyze.NewTracker(acfg), out, time.Now)
 	}
-	return runOffline(ctx, cfg, stdin, filter, analyze.NewTracker(acfg), out)
+	return runOffline(ctx, cfg, stdin, filter, analyze.NewShards(acfg, runtime.GOMAXPROCS(0)), out)
 }
 
 func listInterfaces(w io.Writer, logger *log.Logger) int {
@@ -194,7 +195,7 @@ func listInterfaces(w io.Writer, logger *log.Logger) int {
 	return exitOK
 }
 
-func runOffline(ctx context.Context, cfg Config, stdin io.Reader, filter *filter, tracker *analyze.Tracker, out *output) int {
+func runOffline(ctx context.Context, cfg Config, stdin io.Reader, filter *filter, shards *analyze.Shards, out *output) int {
 	progress := newProgress(out.stderr, time.Now)
 	out.totals.Files = cfg.Files
 	files := inTimeOrder(cfg.Files)
@@ -212,7 +213,7 @@ func runOffline(ctx context.Context, cfg Config, stdin io.Reader, filter *filter
 		if progress != nil {
 			progress.begin(name)
 		}
-		res, err := readFile(ctx, name, stdin, filter, tracker, remaining, progress)
+		res, err := readFile(ctx, name, stdin, filter, shards, remaining, progress)
 		out.totals.Packets += res.packets
 		out.totals.Malformed += res.malformed
 		if cfg.Count > 0 {
@@ -226,7 +227,7 @@ func runOffline(ctx context.Context, cfg Config, stdin io.Reader, filter *filter
 			break
 		}
 	}
-	if code := out.final(tracker.Flush()); code != exitOK {
+	if code := out.final(shards.Flush()); code != exitOK {
 		return code
 	}
 	switch {
@@ -245,22 +246,9 @@ type readResult struct {
 	packets, malformed int64
 }
 
-// segBatch carries decoded segments from the reading goroutine to the
-// analysing one. Payloads are copied into arena (the reader's buffer is
-// reused for the next packet), at most maxPayloadCopy bytes each: the
-// tracker reads payload only for the clear-text handshake, whose segments
-// are far smaller.
-type segBatch struct {
-	segs    []analyze.Segment
-	arena   []byte
-	packets int64
-	err     error
-}
-
 const (
-	batchSegments  = 512
-	liveLinger     = 2 * time.Second // Config.ClosedLinger in live mode
-	maxPayloadCopy = 16 << 10
+	batchSegments = 512             // live: segments between looks at memory
+	liveLinger    = 2 * time.Second // Config.ClosedLinger in live mode
 )
 
 // errInterrupted: Ctrl-C or SIGTERM stopped an offline read part way.
@@ -303,125 +291,6 @@ func firstPacket(name string) time.Time {
 		return time.Time{}
 	}
 	return ci.Timestamp
-}
-
-// readFile feeds one capture file into the tracker. Reading and decoding
-// run in a goroutine of their own, analysis in this one, so a second core
-// is used when there is one. It returns what was read even when the file
-// fails part way.
-func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter, t *analyze.Tracker, limit int64, progress *progressLine) (res readResult, err error) {
-	f, err := capture.OpenFile(name, stdin)
-	if err != nil {
-		return res, err
-	}
-	defer f.Close()
-	dec, err := capture.NewDecoder(f.LinkType())
-	if err != nil {
-		return res, err
-	}
-	var bpf *capture.Filter
-	if filter.expr != "" {
-		if bpf, err = capture.CompileFilter(filter.expr, f.LinkType(), 262144); err != nil {
-			return res, err
-		}
-	}
-	full := make(chan *segBatch, 4)
-	free := make(chan *segBatch, 4)
-	for range cap(free) {
-		free <- &segBatch{segs: make([]analyze.Segment, 0, batchSegments), arena: make([]byte, 0, 64<<10)}
-	}
-	r := &batchReader{ctx: ctx, f: f, dec: dec, bpf: bpf, filter: filter, limit: limit, progress: progress}
-	go func() {
-		defer close(full)
-		for {
-			b := <-free
-			r.fill(b)
-			full <- b
-			if b.err != nil {
-				return
-			}
-		}
-	}()
-	for b := range full {
-		for i := range b.segs {
-			t.Observe(b.segs[i])
-		}
-		res.packets += b.packets
-		memTick()
-		if b.err != nil && b.err != io.EOF {
-			err = b.err
-		}
-		free <- b
-	}
-	res.malformed = dec.Stats.Malformed
-	if progress != nil {
-		progress.clear()
-	}
-	return res, err
-}
-
-// batchReader reads and decodes a file's packets into batches.
-type batchReader struct {
-	ctx      context.Context
-	f        *capture.File
-	dec      *capture.Decoder
-	bpf      *capture.Filter
-	filter   *filter
-	limit    int64 // -c: stop after this many packets (0: no limit)
-	progress *progressLine
-	total    int64
-}
-
-// fill refills b with the next batchSegments segments that pass the
-// filters; b.err is io.EOF at the end (or on cancel, or at the -c limit),
-// or the read error.
-func (r *batchReader) fill(b *segBatch) {
-	b.segs, b.arena, b.packets, b.err = b.segs[:0], b.arena[:0], 0, nil
-	for len(b.segs) < batchSegments {
-		if r.total&1023 == 0 && r.ctx.Err() != nil {
-			b.err = fmt.Errorf("%w after packet %d: the rest of the file was not read", errInterrupted, r.total)
-			return
-		}
-		if r.limit > 0 && r.total >= r.limit {
-			b.err = io.EOF
-			return
-		}
-		data, ci, err := r.f.ReadPacket()
-		if err != nil {
-			b.err = err
-			return
-		}
-		r.total++
-		b.packets++
-		if r.progress != nil && r.total&4095 == 0 {
-			r.progress.update(r.f, r.total)
-		}
-		if r.bpf != nil && !r.bpf.Match(data) {
-			continue
-		}
-		var seg analyze.Segment
-		if !r.dec.Decode(data, ci, &seg) {
-			continue
-		}
-		if !r.filter.match(&seg) {
-			r.filter.notice(&seg)
-			continue
-		}
-		b.add(seg)
-	}
-}
-
-// add appends seg, its payload copied into the batch's arena (the reader's
-// buffer is reused for the next packet).
-func (b *segBatch) add(seg analyze.Segment) {
-	if n := min(len(seg.Payload), maxPayloadCopy); n > 0 {
-		at := len(b.arena)
-		b.arena = append(b.arena, seg.Payload[:n]...)
-		seg.Payload = b.arena[at : at+n : at+n]
-	} else {
-		seg.Payload = nil
-	}
-	b.segs = append(b.segs, seg)
 }
 
 // progressLine shows, on a terminal, how far reading a big file has got.
