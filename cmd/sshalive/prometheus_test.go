@@ -178,6 +178,8 @@ func TestLivePrometheus(t *testing.T) {
 		`sshalive_tcp_segments_total`,
 		`sshalive_connections_evicted_total`,
 		`sshalive_connections_tracked`,
+		`sshalive_capture_received_packets_total`,
+		`sum(sshalive_capture_dropped_packets_total)`,
 	} {
 		v, err := n.scalar(promPort, q)
 		if err != nil {
@@ -204,6 +206,9 @@ func TestLivePrometheus(t *testing.T) {
 	}
 	k := c.SSHKeepalives[0]
 	sum := summaryRecord(t, stdout.String())
+	if sum.Capture == nil {
+		t.Fatalf("no capture counters in the summary: %s", stdout)
+	}
 	want := map[string]float64{
 		`sum(sshalive_keepalive_probes_total{layer="ssh",sender="client"})`:                                   float64(k.Probes),
 		`sum(sshalive_keepalive_probes_sent_total{layer="ssh",sender="client",implementation="OpenSSH"})`:     float64(k.Probes),
@@ -221,8 +226,8 @@ func TestLivePrometheus(t *testing.T) {
 			t.Errorf("%s = %v, --json says %v", q, got[q], w)
 		}
 	}
-	t.Logf("--json: %d probes, %d answered, %d pending, end %s/%s, %d segments; PromQL: %v",
-		k.Probes, k.Answered, k.Pending, c.End.How, c.End.Cause, sum.TCPSegments, got)
+	t.Logf("--json: %d probes, %d answered, %d pending, end %s/%s, %d segments, capture %+v; PromQL: %v",
+		k.Probes, k.Answered, k.Pending, c.End.How, c.End.Cause, sum.TCPSegments, *sum.Capture, got)
 	if c.ClientImplementation == nil || c.ClientImplementation.Name != "OpenSSH" {
 		t.Errorf("client implementation %+v", c.ClientImplementation)
 	}
