@@ -8,9 +8,13 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT     := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
 # Packages: building (cgo + libpcap for live capture), and the real-traffic lab
-# and its tests (OpenSSH client and server, tcpdump, netns/iptables tools).
+# and its tests (OpenSSH client and server, tcpdump, netns/iptables tools;
+# prometheus: its promtool checks the example alert rules and a test scrapes
+# a live sshalive with the real server, run by the test in its own network
+# namespace: a prometheus.service the package enables on a systemd host does
+# not get in its way).
 BUILD_PKGS := gcc libc6-dev libpcap-dev
-LAB_PKGS   := openssh-server openssh-client tcpdump iproute2 iptables procps perl chromium
+LAB_PKGS   := openssh-server openssh-client tcpdump iproute2 iptables procps perl chromium prometheus
 CAPTURE_PKGS := tshark debootstrap ethtool iputils-ping
 # other SSH implementations the lab captures against OpenSSH (lab/impl, lab/scenarios.d/);
 # OpenSSH 10 comes from a debootstrap'd trixie root (lab/trixie.sh)
