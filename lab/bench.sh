@@ -2,9 +2,10 @@
 # lab/bench.sh [PCAP]: the performance figures of the README, in one run.
 #
 # Generates a large capture with lab/gen (unless one is given), then prints
-# for the full analysis and for a decode-only loop over the same file:
-# packets/s, MB/s, allocations per packet, the ratio between the two, on 1
-# and 2 cores; the peak RSS of `sshalive -r FILE --json`, and of a SYN flood;
+# the floors over the same file on 1 core (a bare record walk, gopacket's
+# pcapgo + DecodingLayerParser, sshalive's read + decode) and the full
+# analysis on 1, 2 and all cores: packets/s, MB/s, allocations per packet,
+# the ratio to the gopacket floor and to itself on 1 core; the peak RSS of `sshalive -r FILE --json`, and of a SYN flood;
 # and, where tshark is installed, its time for -Y tcp.analysis.keep_alive
 # over the same file. Writes only under a temporary directory.
 set -euo pipefail
@@ -21,20 +22,28 @@ go build -o bin/sshalive ./cmd/sshalive
 bytes=$(stat -c %s "$pcap")
 echo "bench: $pcap, $((bytes / 1048576)) MiB"
 
-SSHALIVE_BENCH_PCAP=$pcap go test ./cmd/sshalive -run '^$' -bench 'Big' -benchmem -benchtime 3x -count 3 -cpu 1,2 |
+cpus=$(nproc)
+list=1,2
+[ "$cpus" -gt 2 ] && list=1,2,$cpus
+SSHALIVE_BENCH_PCAP=$pcap go test ./cmd/sshalive -run '^$' -bench 'Big' -benchmem -benchtime 3x -count 3 -cpu "$list" |
 	awk -v bytes="$bytes" '
 	/^BenchmarkBig/ {
 		name = $1; ns = $3; for (i = 4; i < NF; i++) { if ($(i+1) == "packets/s") pps = $i; if ($(i+1) == "allocs/op") allocs = $i }
-		pkts = pps * ns / 1e9
-		key = name; cores = (name ~ /-2$/) ? 2 : 1; sub(/-2$/, "", key)
-		if (!(key SUBSEP cores in best) || pps > best[key, cores]) { best[key, cores] = pps; al[key, cores] = allocs / pkts; mbs[key, cores] = bytes / (ns / 1e9) / 1e6 }
+		cores = 1; if (match(name, /-[0-9]+$/)) { cores = substr(name, RSTART + 1) + 0; name = substr(name, 1, RSTART - 1) }
+		sub(/^BenchmarkBig/, "", name)
+		if (!((name, cores) in best) || pps > best[name, cores]) { best[name, cores] = pps; al[name, cores] = allocs / (pps * ns / 1e9); mbs[name, cores] = bytes / (ns / 1e9) / 1e6 }
+		seen[cores] = 1
 	}
 	END {
-		for (c = 1; c <= 2; c++) {
-			d = best["BenchmarkBigDecodeOnly", c]; f = best["BenchmarkBigFullAnalysis", c]
-			printf "bench: %d core%s  decode-only %.2f M packets/s (%.0f MB/s, %.3f allocs/packet)  full analysis %.2f M packets/s (%.0f MB/s, %.3f allocs/packet)  ratio %.2f\n", \
-				c, (c > 1 ? "s" : ""), d / 1e6, mbs["BenchmarkBigDecodeOnly", c], al["BenchmarkBigDecodeOnly", c], \
-				f / 1e6, mbs["BenchmarkBigFullAnalysis", c], al["BenchmarkBigFullAnalysis", c], f / d
+		floor = best["Gopacket", 1]
+		printf "bench: floors on 1 core: record walk %.2f M packets/s; gopacket (pcapgo + DecodingLayerParser) %.2f M; sshalive read+decode %.2f M\n", \
+			best["ReadOnly", 1] / 1e6, floor / 1e6, best["DecodeOnly", 1] / 1e6
+		n = split("1 2 4 8 16 32 64 128", order, " ")
+		for (i = 1; i <= n; i++) {
+			c = order[i]; if (!(c in seen)) continue
+			f = best["FullAnalysis", c]
+			printf "bench: full analysis on %d core%s: %.2f M packets/s (%.0f MB/s, %.3f allocs/packet): %.2f x the 1-core gopacket floor, %.2f x itself on 1 core\n", \
+				c, (c > 1 ? "s" : ""), f / 1e6, mbs["FullAnalysis", c], al["FullAnalysis", c], f / floor, f / best["FullAnalysis", 1]
 		}
 	}'
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -8,6 +9,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/sshalive/sshalive/analyze"
 	"github.com/sshalive/sshalive/capture"
@@ -89,6 +94,66 @@ func decodeOnly(b *testing.B, inputs []input) {
 	reportRate(b, packets)
 }
 
+// readOnly walks the records and touches nothing else: the floor of
+// reading.
+func readOnly(b *testing.B, inputs []input) {
+	b.ReportAllocs()
+	var packets int64
+	for b.Loop() {
+		for _, in := range inputs {
+			f, err := capture.OpenFile(in.path, in.stdin())
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				if _, _, err := f.ReadPacket(); err != nil {
+					break
+				}
+				packets++
+			}
+			f.Close()
+		}
+	}
+	reportRate(b, packets)
+}
+
+// gopacketDecode is the reference the goals are stated against: gopacket's
+// pcapgo reader and one DecodingLayerParser (Ethernet, IPv4, IPv6, TCP),
+// as a careful hand-written Go tool would read the file.
+func gopacketDecode(b *testing.B, inputs []input) {
+	b.ReportAllocs()
+	var packets int64
+	var eth layers.Ethernet
+	var ip4 layers.IPv4
+	var ip6 layers.IPv6
+	var tcp layers.TCP
+	parser := gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &eth, &ip4, &ip6, &tcp)
+	parser.IgnoreUnsupported = true
+	decoded := make([]gopacket.LayerType, 0, 8)
+	for b.Loop() {
+		for _, in := range inputs {
+			fh, err := os.Open(in.path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := pcapgo.NewReader(bufio.NewReaderSize(fh, 1<<20))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				data, _, err := r.ZeroCopyReadPacketData()
+				if err != nil {
+					break
+				}
+				parser.DecodeLayers(data, &decoded)
+				packets++
+			}
+			fh.Close()
+		}
+	}
+	reportRate(b, packets)
+}
+
 func fullAnalysis(b *testing.B, inputs []input) {
 	b.ReportAllocs()
 	var packets int64
@@ -115,4 +180,6 @@ func reportRate(b *testing.B, packets int64) {
 func BenchmarkDecodeOnly(b *testing.B)      { decodeOnly(b, bundled(b)) }
 func BenchmarkFullAnalysis(b *testing.B)    { fullAnalysis(b, bundled(b)) }
 func BenchmarkBigDecodeOnly(b *testing.B)   { decodeOnly(b, big(b)) }
+func BenchmarkBigReadOnly(b *testing.B)     { readOnly(b, big(b)) }
+func BenchmarkBigGopacket(b *testing.B)     { gopacketDecode(b, big(b)) }
 func BenchmarkBigFullAnalysis(b *testing.B) { fullAnalysis(b, big(b)) }

@@ -29,7 +29,7 @@ import (
 
 const (
 	chunkRecords = 1024
-	chunkBytes   = 1 << 20 // a chunk ends past this; its buffer holds one more packet of MaxPacket
+	chunkBytes   = 256 << 10 // a chunk ends past this many bytes of records
 )
 
 type record struct {
@@ -62,9 +62,11 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 			return res, err
 		}
 	}
-	pool := make(chan *chunk, 2*(len(decoders)+nshards)+2)
+	// Chunks in flight: enough to keep every decoder and shard busy, few
+	// enough that they cost little memory (about 300 KiB each).
+	pool := make(chan *chunk, len(decoders)+nshards+4)
 	for range cap(pool) {
-		pool <- &chunk{buf: make([]byte, 0, chunkBytes+capture.MaxPacket), recs: make([]record, 0, chunkRecords), segs: make([][]analyze.Segment, nshards)}
+		pool <- &chunk{buf: make([]byte, 0, chunkBytes+64<<10), recs: make([]record, 0, chunkRecords), segs: make([][]analyze.Segment, nshards)}
 	}
 	toDecode := make(chan *chunk, cap(pool))
 	toShard := make([]chan *chunk, nshards)
