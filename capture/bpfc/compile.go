@@ -16,11 +16,11 @@ var ErrUnsupported = errors.New("outside the expressions sshalive compiles itsel
 
 // Limits on hostile input: compile time and memory stay bounded.
 const (
-	MaxExprLen  = 4096 // bytes of expression
-	MaxDepth    = 64   // nested parentheses and negations
-	MaxInsns    = 4096 // BPF_MAXINSNS, the kernel's limit
-	maxNodes    = 1 << 16
-	maxVisits   = 1 << 18
+	MaxExprLen  = 4096    // bytes of expression
+	MaxDepth    = 64      // nested parentheses and negations
+	MaxInsns    = 4096    // BPF_MAXINSNS, the kernel's limit
+	maxNodes    = 1 << 14 // tests in the graph before optimization
+	maxWork     = 1 << 25 // facts handled while optimizing
 	defaultSnap = 262144
 )
 
@@ -109,8 +109,15 @@ func Compile(expr string, lt layers.LinkType, snaplen int) ([]bpf.Instruction, e
 	if err != nil {
 		return nil, err
 	}
+	m, err := build(e)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.optimize(); err != nil {
+		return nil, err
+	}
 	g := newGraph()
-	root, err := g.reduce(g.compile(e, accept, reject))
+	root, err := m.intern(g)
 	if err != nil {
 		return nil, err
 	}
