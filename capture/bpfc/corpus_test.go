@@ -265,8 +265,9 @@ func vlanFrame(p netPkt, tags ...[2]uint16) []byte {
 
 // corpus is every frame for link type lt: real and synthesized packets,
 // ARP/RARP and odd link headers, VLAN-tagged frames (Ethernet) and
-// truncations of some of each.
-func corpus(lt layers.LinkType, real, synth []netPkt) [][]byte {
+// truncations of some of each (every prefix), which come last, from
+// index whole on.
+func corpus(lt layers.LinkType, real, synth []netPkt) (frames [][]byte, whole int) {
 	var out [][]byte
 	add := func(b []byte, ok bool) {
 		if ok {
@@ -310,12 +311,13 @@ func corpus(lt layers.LinkType, real, synth []netPkt) [][]byte {
 	if lt == layers.LinkTypeEthernet {
 		full = append(full, vlanFrame(synth[0], [2]uint16{0x8100, 100}), vlanFrame(synth[0], [2]uint16{0x88a8, 100}, [2]uint16{0x8100, 200}))
 	}
+	whole = len(out)
 	for _, b := range full {
 		for n := 0; n < len(b); n++ {
 			out = append(out, b[:n])
 		}
 	}
-	return out
+	return out, whole
 }
 
 // truncated picks the synthesized packets whose prefixes are in the corpus.

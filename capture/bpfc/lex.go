@@ -17,6 +17,7 @@ const (
 	tOr
 	tSlash
 	tWord // keyword, number, address or name
+	tOp   // an operator of libpcap's arithmetic syntax, outside the subset
 )
 
 // token is one lexical token; pos is its byte offset in the expression.
@@ -78,7 +79,8 @@ func lex(expr string) ([]token, error) {
 			if i+1 < len(expr) && strings.IndexByte("=<>", expr[i+1]) >= 0 {
 				op = expr[i : i+2]
 			}
-			return nil, unsupported(op)
+			toks = append(toks, token{tOp, op, i})
+			i += len(op)
 		default:
 			return nil, fmt.Errorf("syntax error: illegal character %q at offset %d", c, i)
 		}

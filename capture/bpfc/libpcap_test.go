@@ -5,7 +5,6 @@ package bpfc_test
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
@@ -94,7 +93,7 @@ func TestMatchesLibpcap(t *testing.T) {
 	synth := synthesized()
 	rows, frames := 0, 0
 	for _, l := range linkTypes {
-		frs := corpus(l.lt, real, synth)
+		frs, _ := corpus(l.lt, real, synth)
 		frames += len(frs)
 		for _, expr := range libpcapRows {
 			rows++
@@ -148,7 +147,8 @@ func TestSnaplenReturned(t *testing.T) {
 				t.Fatal(err)
 			}
 			ours, _ := bpf.NewVM(prog)
-			for _, b := range corpus(layers.LinkTypeEthernet, nil, synthesized()) {
+			frs, _ := corpus(layers.LinkTypeEthernet, nil, synthesized())
+			for _, b := range frs {
 				want, _ := runProg(theirs, b)
 				if got, _ := runProg(ours, b); got != want {
 					t.Fatalf("snaplen %d %q: ours %d, libpcap %d on %s", snap, expr, got, want, describe(b))
@@ -157,5 +157,3 @@ func TestSnaplenReturned(t *testing.T) {
 		}
 	}
 }
-
-var _ = strings.TrimSpace

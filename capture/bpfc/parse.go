@@ -69,6 +69,15 @@ func (p *parser) errorf(format string, args ...any) error {
 	return fmt.Errorf("syntax error: "+format, args...)
 }
 
+// unexpected is the error for token t where it cannot be: an arithmetic
+// operator is unsupported rather than malformed.
+func (p *parser) unexpected(t token) error {
+	if t.kind == tOp {
+		return unsupported(t.text)
+	}
+	return p.errorf("unexpected %v at offset %d", t, t.pos)
+}
+
 func (p *parser) enter() error {
 	p.depth++
 	if p.depth > MaxDepth {
@@ -84,7 +93,7 @@ func (p *parser) prog() (*bexpr, error) {
 		return nil, err
 	}
 	if t := p.peek(); t.kind != tEOF {
-		return nil, p.errorf("unexpected %v at offset %d", t, t.pos)
+		return nil, p.unexpected(t)
 	}
 	return e, nil
 }
@@ -170,7 +179,7 @@ func (p *parser) rterm(q qual) (*bexpr, qual, error) {
 	case tEOF:
 		return nil, q, p.errorf("missing operand at end of expression")
 	default:
-		return nil, q, p.errorf("unexpected %v at offset %d", t, t.pos)
+		return nil, q, p.unexpected(t)
 	}
 	proto := uint8(pDefault)
 	switch t.text {
@@ -292,7 +301,7 @@ func (p *parser) id(q qual) (*bexpr, qual, error) {
 	case t.kind == tEOF:
 		return nil, q, p.errorf("missing operand at end of expression")
 	case !isID(t):
-		return nil, q, p.errorf("unexpected %v at offset %d", t, t.pos)
+		return nil, q, p.unexpected(t)
 	}
 	if q.addr == undef {
 		return nil, q, p.errorf("%v needs a qualifier (host, net, port) at offset %d", t, t.pos)
