@@ -20,7 +20,7 @@ const (
 	MaxDepth    = 64      // nested parentheses and negations
 	MaxInsns    = 4096    // BPF_MAXINSNS, the kernel's limit
 	maxNodes    = 1 << 14 // tests in the graph before optimization
-	maxWork     = 1 << 25 // facts handled while optimizing
+	maxWork     = 1 << 23 // facts and steps handled while optimizing
 	defaultSnap = 262144
 )
 

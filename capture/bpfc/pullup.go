@@ -113,6 +113,9 @@ func (m *mgraph) optimize() error {
 				changed = m.pull(b, false) || changed
 				changed = m.pull(b, true) || changed
 			}
+			if m.work > maxWork {
+				return errComplex
+			}
 		}
 		if !changed {
 			return nil
@@ -227,6 +230,7 @@ func (m *mgraph) dominates(b, x int) bool {
 			return false
 		}
 		x = m.idom[x]
+		m.work++
 	}
 	return true
 }
