@@ -20,7 +20,8 @@ const (
 	MaxDepth    = 64      // nested parentheses and negations
 	MaxInsns    = 4096    // BPF_MAXINSNS, the kernel's limit
 	maxNodes    = 1 << 14 // tests in the graph before optimization
-	maxWork     = 1 << 23 // facts and steps handled while optimizing
+	maxWork     = 1 << 23 // facts held while optimizing (32 MiB)
+	maxSteps    = 1 << 28 // dominator walks while optimizing (about a second)
 	defaultSnap = 262144
 )
 

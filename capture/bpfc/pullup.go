@@ -48,7 +48,8 @@ type mgraph struct {
 	levels [][]int
 	tests  map[test]int32 // dense ids for facts
 	tlist  []test
-	work   int
+	work   int // facts held (memory)
+	steps  int // dominator walks (time)
 }
 
 // build compiles e with continuations, as gen_and and gen_or chain
@@ -113,7 +114,7 @@ func (m *mgraph) optimize() error {
 				changed = m.pull(b, false) || changed
 				changed = m.pull(b, true) || changed
 			}
-			if m.work > maxWork {
+			if m.steps > maxSteps {
 				return errComplex
 			}
 		}
@@ -230,7 +231,7 @@ func (m *mgraph) dominates(b, x int) bool {
 			return false
 		}
 		x = m.idom[x]
-		m.work++
+		m.steps++
 	}
 	return true
 }
