@@ -130,7 +130,7 @@ func TestErrors(t *testing.T) {
 		"ip and ip6":      "expression rejects all packets",
 		"vlan 4096":       "VLAN tag 4096 greater than maximum 4095",
 		"net 10.0.0.1/8":  "non-network bits set",
-		"host 10.0.0.0/8": "Mask syntax for networks only",
+		"host 10.0.0.0/8": "mask syntax for networks only",
 		"tcp or 22":       "needs a qualifier",
 	}
 	for expr, want := range plain {

@@ -125,11 +125,5 @@ var keywords = map[string]bool{
 	"dst": true, "ip": true, "ip6": true, "tcp": true, "vlan": true,
 }
 
-// supported are the keywords of the subset.
-var supported = map[string]bool{
-	"host": true, "net": true, "port": true, "portrange": true, "src": true, "dst": true,
-	"ip": true, "ip6": true, "tcp": true, "vlan": true, "mask": true,
-}
-
 // isKeyword reports whether w is one of libpcap's reserved words.
 func isKeyword(w string) bool { return keywords[w] }

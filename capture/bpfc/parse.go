@@ -421,7 +421,7 @@ func (p *parser) addr4(q qual, w string) (*bexpr, error) {
 		w += " mask " + m.text
 	}
 	if masked && q.addr != aNet {
-		return nil, errors.New("Mask syntax for networks only")
+		return nil, errors.New("mask syntax for networks only")
 	}
 	if addr&^mask != 0 {
 		return nil, fmt.Errorf("non-network bits set in %q", w)
@@ -472,7 +472,7 @@ func (p *parser) addr6(q qual, w string) (*bexpr, error) {
 		return nil, fmt.Errorf("illegal qualifier of 'port'")
 	case aDefault, aHost:
 		if bits != 128 {
-			return nil, errors.New("Mask syntax for networks only")
+			return nil, errors.New("mask syntax for networks only")
 		}
 	}
 	return p.host6(q, addr, mask)
