@@ -3,25 +3,14 @@
 package capture
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/net/bpf"
 )
 
-// ErrNoFilterSupport: this binary was built without cgo, so libpcap cannot
-// compile filter expressions.
-var ErrNoFilterSupport = errors.New("filter expressions need libpcap: this sshalive was built without cgo (use make build)")
-
-// Filter matches frames against a tcpdump filter expression.
-type Filter struct{}
-
-// CompileFilter fails in a build without cgo.
-func CompileFilter(expr string, lt layers.LinkType, snaplen int) (*Filter, error) {
-	return nil, ErrNoFilterSupport
+// libpcapCompile: a build without cgo has no libpcap to fall back to, so
+// an expression outside capture/bpfc's subset is an error naming the word.
+func libpcapCompile(expr string, lt layers.LinkType, snaplen int, unsupported error) ([]bpf.RawInstruction, error) {
+	return nil, fmt.Errorf("%w; %w", unsupported, ErrNoFilterSupport)
 }
-
-// Match is never reached: CompileFilter always fails.
-func (f *Filter) Match(frame []byte) bool { return false }
-
-// ValidateFilter fails in a build without cgo.
-func ValidateFilter(expr string) error { return ErrNoFilterSupport }
