@@ -69,7 +69,7 @@ func newLabNS(t *testing.T, sshdConfig []string, sysctls map[string]string) *lab
 		if its != "" && its != self {
 			break
 		}
-		if i == 50 {
+		if i == 250 { // 5 s: a loaded machine can be slow to fork
 			t.Fatal("unshare --net did not create a namespace")
 		}
 		time.Sleep(20 * time.Millisecond)
