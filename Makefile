@@ -22,6 +22,11 @@ LAB_IMPL_PKGS := python3-asyncssh libssh-dev libssh2-1-dev putty-tools dropbear-
 # unpacked inside another repository is not given that repository's tag.
 VERSION := $(shell [ -z "$$(git rev-parse --show-prefix 2>/dev/null || echo no)" ] && git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
+# reproducible .debs: dpkg-deb clamps file times to the last commit's
+SOURCE_DATE_EPOCH ?= $(shell [ -z "$$(git rev-parse --show-prefix 2>/dev/null || echo no)" ] && git log -1 --format=%ct 2>/dev/null)
+ifneq ($(SOURCE_DATE_EPOCH),)
+export SOURCE_DATE_EPOCH
+endif
 
 .PHONY: all demo test fuzz lint build build-libpcap release release-static version deps test-deps capture-deps captures bench clean
 
