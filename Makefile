@@ -7,20 +7,36 @@ DEMO    := testdata/pcaps/seed-serveralive.pcap
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT     := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 
-# Packages: building (cgo + libpcap for live capture), and the real-traffic lab
-# and its tests (OpenSSH client and server, tcpdump, netns/iptables tools;
+# Packages: the libpcap build (make build-libpcap) and the tests that compare
+# sshalive's filter compiler with libpcap's (gcc, libpcap-dev; make build
+# needs neither), and the real-traffic lab and its tests (OpenSSH client and
+# server, tcpdump, netns/iptables tools; setcap for the file-capability test;
+# groff, zsh and fish check the man page and completions;
 # prometheus: its promtool checks the example alert rules and a test scrapes
 # a live sshalive with the real server, run by the test in its own network
 # namespace: a prometheus.service the package enables on a systemd host does
 # not get in its way).
 BUILD_PKGS := gcc libc6-dev libpcap-dev
-LAB_PKGS   := openssh-server openssh-client tcpdump iproute2 iptables procps perl chromium prometheus
+LAB_PKGS   := openssh-server openssh-client tcpdump iproute2 iptables procps perl chromium prometheus \
+	libcap2-bin groff-base zsh fish
 CAPTURE_PKGS := tshark debootstrap ethtool iputils-ping
 # other SSH implementations the lab captures against OpenSSH (lab/impl, lab/scenarios.d/);
 # OpenSSH 10 comes from a debootstrap'd trixie root (lab/trixie.sh)
 LAB_IMPL_PKGS := python3-asyncssh libssh-dev libssh2-1-dev putty-tools dropbear-bin python3-paramiko
 
-.PHONY: all demo test fuzz lint build deps test-deps capture-deps captures bench clean
+# The version stamped into binaries: git describe in a git checkout (v1.2.3,
+# v1.2.3-4-gabcdef0, -dirty when modified), "dev" elsewhere (a tarball).
+# --show-prefix is empty only at the top of a work tree, so a tarball
+# unpacked inside another repository is not given that repository's tag.
+VERSION := $(shell [ -z "$$(git rev-parse --show-prefix 2>/dev/null || echo no)" ] && git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# reproducible .debs: dpkg-deb clamps file times to the last commit's
+SOURCE_DATE_EPOCH ?= $(shell [ -z "$$(git rev-parse --show-prefix 2>/dev/null || echo no)" ] && git log -1 --format=%ct 2>/dev/null)
+ifneq ($(SOURCE_DATE_EPOCH),)
+export SOURCE_DATE_EPOCH
+endif
+
+.PHONY: all demo test fuzz lint build build-libpcap release release-static version deps test-deps capture-deps captures bench clean
 
 all: build
 
@@ -32,6 +48,7 @@ demo: build
 ## captures, public traces, live capture against real sshd (as root)
 test: test-deps lint
 	CGO_ENABLED=0 $(GO) test -count=1 ./analyze/... ./report/... ./capture/...
+	$(GO) test -count=1 -tags libpcap ./capture/...
 	$(GO) test -count=1 ./...
 	$(MAKE) fuzz
 
@@ -44,6 +61,7 @@ fuzz:
 	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzTracker$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./report -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./capture/bpfc -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME)
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOCYCLO     := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
@@ -51,6 +69,7 @@ PRODUCT     := cmd capture analyze report
 
 lint: deps
 	$(GO) vet ./...
+	$(GO) vet -tags libpcap ./...
 	CGO_ENABLED=0 $(GO) vet ./...
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	@# analyze is the leaf: no gopacket, tablewriter, os or signals there
@@ -62,8 +81,55 @@ lint: deps
 	@long="$$(wc -l $$(git ls-files $(addsuffix /*.go,$(PRODUCT)) | grep -v '_test.go$$') | awk '$$2 != "total" && $$1 > 600')"; \
 	if [ -n "$$long" ]; then echo "files over 600 lines: $$long"; exit 1; fi
 
-build: deps
-	$(GO) build -o $(BIN) ./cmd/sshalive
+## build: the static pure-Go binary (no C compiler, no libpcap needed)
+build:
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sshalive
+
+## build-libpcap: the cgo build with libpcap, for filter expressions outside
+## the pure-Go subset
+build-libpcap: deps
+	CGO_ENABLED=1 $(GO) build -tags libpcap -ldflags '$(LDFLAGS)' -o bin/sshalive-libpcap ./cmd/sshalive
+
+version:
+	@echo $(VERSION)
+
+## release: dist/ with static linux binaries, man page, completions, a .deb
+## per architecture and SHA256SUMS. Needs only Go, make, git and dpkg: no
+## cgo, so no C compiler or libpcap.
+DIST       := dist
+ARCHES     := amd64 arm64
+# Debian versions start with a digit and order by it: v1.2.3-4-gabc-dirty is
+# 1.2.3+4.gabc.dirty; an untagged build (a commit, dev) sorts below 0: 0~dev
+DEB_VERSION := $(shell echo '$(VERSION)' | sed -e 's/^v//' -e 's/-/+/' -e 's/-/./g' -e '/^[0-9][0-9]*\./!s/^/0~/')
+RELEASE_BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)'
+
+release:
+	rm -rf $(DIST)
+	mkdir -p $(DIST)/completions
+	for a in $(ARCHES); do GOOS=linux GOARCH=$$a $(RELEASE_BUILD) -o $(DIST)/sshalive-linux-$$a ./cmd/sshalive || exit 1; done
+	$(MAKE) --no-print-directory release-static
+	@# the documents come from the flag set of a binary built the same way for this machine
+	$(RELEASE_BUILD) -o bin/sshalive-release ./cmd/sshalive
+	bin/sshalive-release --generate man > $(DIST)/sshalive.1
+	gzip -9n < $(DIST)/sshalive.1 > $(DIST)/sshalive.1.gz
+	bin/sshalive-release --generate bash > $(DIST)/completions/sshalive.bash
+	bin/sshalive-release --generate zsh > $(DIST)/completions/_sshalive
+	bin/sshalive-release --generate fish > $(DIST)/completions/sshalive.fish
+	cp packaging/sshalive.service $(DIST)/
+	for a in $(ARCHES); do packaging/deb.sh $$a $(DEB_VERSION) $(DIST) || exit 1; done
+	cd $(DIST) && find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS
+	@echo "release $(VERSION) in $(DIST)/:"; cd $(DIST) && ls -l
+
+# every release binary is static: built without cgo, and no interpreter or
+# shared libraries when file(1) is there to say so
+release-static:
+	@for b in $(DIST)/sshalive-linux-*; do \
+	  $(GO) version -m $$b | grep -q 'CGO_ENABLED=0' || { echo "$$b: built with cgo"; exit 1; }; \
+	  if command -v file >/dev/null; then \
+	    file -b $$b | grep -Eq 'statically linked|static-pie linked' || { echo "$$b: not static: $$(file -b $$b)"; exit 1; }; \
+	  fi; \
+	  echo "$$b: static"; \
+	done
 
 ## captures: regenerate every lab capture in testdata/pcaps and the manifest (root)
 captures: test-deps capture-deps
@@ -89,4 +155,4 @@ bench: build
 	lab/bench.sh
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/net/bpf"
 )
 
-// ErrNoFilterSupport is wrapped, in a build without cgo, by the error for
+// ErrNoFilterSupport is wrapped, in a build without libpcap, by the error for
 // an expression outside what capture/bpfc compiles.
 var ErrNoFilterSupport = errors.New("the libpcap build of sshalive (make build-libpcap) or tcpdump can handle it")
 

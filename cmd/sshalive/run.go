@@ -49,6 +49,8 @@ type Config struct {
 	IdleTimeout    time.Duration
 	MaxConns       int
 	Filter         []string // trailing tcpdump-style expression
+	ShowVersion    bool     // --version
+	Generate       string   // --generate KIND (hidden): man page or completion script
 }
 
 const usageText = `usage: sshalive -r FILE [-r FILE...] [options] [expression]
@@ -63,40 +65,15 @@ default filter "tcp port 22".
 
 func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	var cfg Config
-	fs := pflag.NewFlagSet("sshalive", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.SetInterspersed(true)
-	fs.SortFlags = false
-	fs.StringArrayVarP(&cfg.Files, "read", "r", nil, "read packets from `FILE` (pcap, pcapng, gzip; - for stdin); repeatable")
-	fs.StringVarP(&cfg.Interface, "interface", "i", "", "capture live on `IFACE` (any = all interfaces)")
-	fs.BoolVarP(&cfg.ListIfaces, "list-interfaces", "D", false, "list the interfaces live capture can use")
-	fs.IntSliceVarP(&cfg.Ports, "port", "p", nil, "SSH server `PORT` (default 22); repeatable")
-	fs.BoolVar(&cfg.JSON, "json", false, "write JSON Lines: one record per connection, then a summary record")
-	fs.BoolVar(&cfg.Events, "events", false, "print the packet timeline with keepalives labelled")
-	fs.StringVar(&cfg.HTML, "html", "", "also write a self-contained HTML report (timelines, end, risk) to `FILE`")
-	fs.Int64VarP(&cfg.Count, "count", "c", 0, "stop after `N` packets")
-	fs.DurationVar(&cfg.Duration, "duration", 0, "live: stop after this long (e.g. 10m)")
-	fs.DurationVar(&cfg.Interval, "interval", 0, "live: print an interim report this often (SIGUSR1 prints one on demand)")
-	fs.IntVarP(&cfg.Snaplen, "snapshot-length", "s", 2048, "live: bytes kept per packet; the handshake needs ~2 KB for exact sizes")
-	fs.IntVarP(&cfg.BufferKiB, "buffer-size", "B", 0, "live: kernel capture buffer in `KiB` (libpcap's default when 0)")
-	fs.BoolVar(&cfg.Promisc, "promisc", false, "live: put the interface in promiscuous mode")
-	fs.StringVarP(&cfg.WriteFile, "write", "w", "", "live: also save the packets analysed to this pcap `FILE`")
-	fs.BoolVarP(&cfg.PacketBuffered, "packet-buffered", "U", false, "live: write each packet to the -w file as it arrives (default: every second)")
-	fs.StringVar(&cfg.MetricsAddr, "metrics-listen", "", "live: serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9273)")
-	fs.StringVarP(&cfg.User, "relinquish-privileges", "Z", "", "live: drop to `USER` after opening the interface")
-	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 3*time.Hour, "forget a connection idle this long (packet time)")
-	fs.IntVar(&cfg.MaxConns, "max-conns", 100000, "connections tracked at once; the oldest are summarised early beyond it")
-	fs.BoolP("numeric", "n", false, "accepted for tcpdump habit (-n, -nn); addresses are always numeric")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet(&cfg, stderr)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
-	if *showVersion {
+	if cfg.ShowVersion {
 		return cfg, errVersion
+	}
+	if cfg.Generate != "" {
+		return cfg, errGenerate
 	}
 	cfg.Filter = fs.Args()
 	switch {
@@ -129,7 +106,11 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	return cfg, nil
 }
 
-var errVersion = errors.New("version")
+// errVersion and errGenerate: --version and --generate, which need no input.
+var (
+	errVersion  = errors.New("version")
+	errGenerate = errors.New("generate")
+)
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	logger := log.New(stderr, "sshalive: ", 0)
@@ -137,6 +118,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch {
 	case errors.Is(err, errVersion):
 		fmt.Fprintln(stdout, "sshalive", versionString())
+		return exitOK
+	case errors.Is(err, errGenerate):
+		if err := generate(stdout, cfg.Generate); err != nil {
+			logger.Printf("%v (see --help)", err)
+			return exitUsage
+		}
 		return exitOK
 	case errors.Is(err, pflag.ErrHelp):
 		return exitOK

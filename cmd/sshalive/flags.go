@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// What the completion scripts offer for a flag's value. It is kept as a
+// pflag annotation on the flag itself, so the man page and the completions
+// are generated from the flag set alone (docs.go, completion.go).
+const (
+	annotComplete   = "sshalive-complete"
+	completeFile    = "file"
+	completeIface   = "interface"
+	completeUser    = "user"
+	generateFlag    = "generate"
+	generateChoices = "man, bash, zsh, fish"
+)
+
+// newFlagSet defines every command-line flag, filling cfg when parsed.
+// Errors and --help go to stderr.
+func newFlagSet(cfg *Config, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("sshalive", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SetInterspersed(true)
+	fs.SortFlags = false
+	fs.StringArrayVarP(&cfg.Files, "read", "r", nil, "read packets from `FILE` (pcap, pcapng, gzip; - for stdin); repeatable")
+	fs.StringVarP(&cfg.Interface, "interface", "i", "", "capture live on `IFACE` (any = all interfaces)")
+	fs.BoolVarP(&cfg.ListIfaces, "list-interfaces", "D", false, "list the interfaces live capture can use")
+	fs.IntSliceVarP(&cfg.Ports, "port", "p", nil, "SSH server `PORT` (default 22); repeatable")
+	fs.BoolVar(&cfg.JSON, "json", false, "write JSON Lines: one record per connection, then a summary record")
+	fs.BoolVar(&cfg.Events, "events", false, "print the packet timeline with keepalives labelled")
+	fs.StringVar(&cfg.HTML, "html", "", "also write a self-contained HTML report (timelines, end, risk) to `FILE`")
+	fs.Int64VarP(&cfg.Count, "count", "c", 0, "stop after `N` packets")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "live: stop after this long (e.g. 10m)")
+	fs.DurationVar(&cfg.Interval, "interval", 0, "live: print an interim report this often (SIGUSR1 prints one on demand)")
+	fs.IntVarP(&cfg.Snaplen, "snapshot-length", "s", 2048, "live: bytes kept per packet; the handshake needs ~2 KB for exact sizes")
+	fs.IntVarP(&cfg.BufferKiB, "buffer-size", "B", 0, "live: kernel capture ring in `KiB` (8 MiB when 0)")
+	fs.BoolVar(&cfg.Promisc, "promisc", false, "live: put the interface in promiscuous mode")
+	fs.StringVarP(&cfg.WriteFile, "write", "w", "", "live: also save the packets analysed to this pcap `FILE`")
+	fs.BoolVarP(&cfg.PacketBuffered, "packet-buffered", "U", false, "live: write each packet to the -w file as it arrives (default: every second)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-listen", "", "live: serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9273)")
+	fs.StringVarP(&cfg.User, "relinquish-privileges", "Z", "", "live: switch to `USER` after opening the interface and the outputs")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 3*time.Hour, "forget a connection idle this long (packet time)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 100000, "connections tracked at once; the oldest are summarised early beyond it")
+	fs.BoolP("numeric", "n", false, "accepted for tcpdump habit (-n, -nn); addresses are always numeric")
+	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version and exit")
+	// for make release: the man page and completions come from this flag set
+	fs.StringVar(&cfg.Generate, generateFlag, "", "write the man page or a completion script (`KIND`: "+generateChoices+") to stdout")
+	mustFlag(fs.MarkHidden(generateFlag))
+	for kind, names := range map[string][]string{
+		completeFile:  {"read", "write", "html"},
+		completeIface: {"interface"},
+		completeUser:  {"relinquish-privileges"},
+	} {
+		for _, name := range names {
+			mustFlag(fs.SetAnnotation(name, annotComplete, []string{kind}))
+		}
+	}
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// mustFlag panics on an error that only a misspelt flag name in
+// newFlagSet can cause (every test that parses flags would show it).
+func mustFlag(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
