@@ -96,6 +96,9 @@ func (o *output) fileError(name string, err error) {
 func (o *output) endedConns(cs []analyze.Conn) {
 	for _, c := range cs {
 		o.conns++
+		if !o.selected(c) {
+			continue
+		}
 		if o.cfg.JSON {
 			report.WriteConn(o.stdout, c) // an error is kept by stickyWriter
 			if o.cfg.HTML != "" {
@@ -120,7 +123,7 @@ func (o *output) final(s analyze.Summary) int {
 	if n := o.ended.dropped + o.html.dropped; n > 0 {
 		o.logger.Printf("%d connections that ended early in the capture are left out of this report (live keeps the latest %d; --json streams every one)", n, maxEnded)
 	}
-	s.Conns = append(o.ended.conns, s.Conns...)
+	s.Conns = o.selection(append(o.ended.conns, s.Conns...))
 	var err error
 	switch {
 	case o.cfg.JSON:
@@ -134,12 +137,12 @@ func (o *output) final(s analyze.Summary) int {
 			err = report.WriteSummary(o.stdout, o.conns, s, o.totals)
 		}
 	case o.cfg.Events:
-		if err = report.Events(o.stdout, s); err == nil {
+		if err = report.Events(o.text(), s); err == nil {
 			fmt.Fprintln(o.stdout)
-			err = report.Table(o.stdout, s)
+			err = report.Text(o.text(), s, report.Options{All: o.cfg.All})
 		}
 	default:
-		err = report.Table(o.stdout, s)
+		err = report.Text(o.text(), s, report.Options{All: o.cfg.All})
 	}
 	if err != nil && !o.stdoutBroken() {
 		o.outputFailed("stdout", err)
@@ -184,12 +187,28 @@ func (o *output) interim(at time.Time, open []analyze.Conn, segments int64) {
 		report.WriteInterim(o.stdout, at, open, o.conns, segments) // an error is kept by stickyWriter
 		return
 	}
-	all := analyze.Summary{Conns: append(append([]analyze.Conn{}, o.ended.conns...), open...), Segments: segments}
+	all := analyze.Summary{Conns: o.selection(append(append([]analyze.Conn{}, o.ended.conns...), open...)), Segments: segments}
 	if isTerminal(o.stdout.(*stickyWriter).w) {
 		fmt.Fprint(o.stdout, "\033[H\033[2J") // redraw in place
 	}
 	stillOpen := report.StillOpen(open)
-	fmt.Fprintf(o.stdout, "--- sshalive %s: %d packets, %d open connections, %d ended ---\n", at.Format("15:04:05"), segments, stillOpen, o.conns+len(open)-stillOpen)
-	report.Table(o.stdout, all)
+	fmt.Fprintf(o.stdout, "--- sshalive %s: %d packets, %s, %d ended ---\n", at.In(localZoneOr(o.cfg.UTC)).Format("15:04:05"), segments, openCount(stillOpen), o.conns+len(open)-stillOpen)
+	report.Text(o.text(), all, report.Options{All: o.cfg.All})
 	fmt.Fprintln(o.stdout)
+}
+
+// openCount is "1 open connection", "2 open connections".
+func openCount(n int) string {
+	if n == 1 {
+		return "1 open connection"
+	}
+	return fmt.Sprintf("%d open connections", n)
+}
+
+// localZoneOr is the zone reports show: UTC with --utc, else local.
+func localZoneOr(utc bool) *time.Location {
+	if utc {
+		return time.UTC
+	}
+	return localZone()
 }

@@ -48,6 +48,9 @@ type Config struct {
 	IdleTimeout    time.Duration
 	MaxConns       int
 	Filter         []string // trailing tcpdump-style expression
+	All            bool     // --all: every connection's full detail
+	Causes         []string // --cause: only connections that ended of these causes
+	UTC            bool     // --utc: times in UTC (default: local time)
 }
 
 const usageText = `usage: sshalive -r FILE [-r FILE...] [options] [expression]
@@ -85,6 +88,9 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVarP(&cfg.User, "relinquish-privileges", "Z", "", "live: drop to `USER` after opening the interface")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 3*time.Hour, "forget a connection idle this long (packet time)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 100000, "connections tracked at once; the oldest are summarised early beyond it")
+	fs.BoolVar(&cfg.All, "all", false, "full detail of every connection (with more than 5, by default only of those that need attention)")
+	fs.StringSliceVar(&cfg.Causes, "cause", nil, "only connections that ended of `CAUSE` (keepalive-timeout, idle-drop, open, ...); repeatable or comma list")
+	fs.BoolVar(&cfg.UTC, "utc", false, "show times in UTC (default: local time with its zone, as tcpdump)")
 	fs.BoolP("numeric", "n", false, "accepted for tcpdump habit (-n, -nn); addresses are always numeric")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
@@ -147,10 +153,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return listInterfaces(stdout, logger)
 	}
 	filter, err := newFilter(cfg)
+	if err == nil {
+		err = checkCauses(cfg.Causes)
+	}
 	if err != nil {
 		logger.Print(err)
 		return exitUsage
 	}
+	setZone(cfg.UTC)
 	acfg := analyze.Config{IdleTimeout: cfg.IdleTimeout, MaxConns: cfg.MaxConns, Events: cfg.Events || cfg.HTML != ""}
 	if cfg.Interface != "" {
 		// live: a connection is reported as it ends, once its last ACK is in
