@@ -95,10 +95,10 @@ func (o *output) fileError(name string, err error) {
 // once in JSON mode, kept for the final table otherwise.
 func (o *output) endedConns(cs []analyze.Conn) {
 	for _, c := range cs {
-		o.conns++
 		if !o.selected(c) {
 			continue
 		}
+		o.conns++
 		if o.cfg.JSON {
 			report.WriteConn(o.stdout, c) // an error is kept by stickyWriter
 			if o.cfg.HTML != "" {
@@ -119,11 +119,12 @@ func (o *output) final(s analyze.Summary) int {
 	if o.totals.Malformed > 0 {
 		o.logger.Printf("%d packets could not be decoded (malformed or cut short)", o.totals.Malformed)
 	}
-	o.conns += len(s.Conns)
 	if n := o.ended.dropped + o.html.dropped; n > 0 {
 		o.logger.Printf("%d connections that ended early in the capture are left out of this report (live keeps the latest %d; --json streams every one)", n, maxEnded)
 	}
-	s.Conns = o.selection(append(o.ended.conns, s.Conns...))
+	fresh := o.selection(s.Conns)
+	o.conns += len(fresh) // JSON's "connections": those listed
+	s.Conns = append(o.ended.conns, fresh...)
 	var err error
 	switch {
 	case o.cfg.JSON:
