@@ -349,7 +349,7 @@ func worstText(c analyze.Conn) string {
 }
 
 // connLines writes one line per connection: a mark for attention, when,
-// who, what software, who keeps it alive, how it ended.
+// who, what software, how it ended, who keeps it alive (last: the longest).
 func connLines(w io.Writer, conns []analyze.Conn) {
 	if len(conns) == 0 {
 		return
@@ -360,14 +360,14 @@ func connLines(w io.Writer, conns []analyze.Conn) {
 	}
 	layout := dayLayout(first, last)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\tstart\tlength\tclient → server\tsoftware\tkeepalives\tend")
+	fmt.Fprintln(tw, "\tstart\tlength\tclient → server\tsoftware\tend\tkeepalives")
 	for _, c := range conns {
 		mark := ""
 		if attention(c) != NoProblem {
 			mark = "!"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s → %s\t%s\t%s\t%s\n", mark, shown(c.FirstSeen).Format(layout), span(c.LastSeen.Sub(c.FirstSeen)),
-			c.Client, c.Server, softwareShort(c), keepaliveShort(c), causeText(c))
+			c.Client, c.Server, softwareShort(c), causeText(c), keepaliveShort(c))
 	}
 	tw.Flush()
 }
