@@ -84,7 +84,7 @@ func TestRiskWording(t *testing.T) {
 // TestNumbers: one precision per cell, no rollover to a longer form.
 func TestNumbers(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		9998 * time.Millisecond: "10.0", 9940 * time.Millisecond: "9.94", 999600 * time.Microsecond: "1.00",
+		9998 * time.Millisecond: "10.0", 9940 * time.Millisecond: "9.94", 9960 * time.Millisecond: "9.96", 999600 * time.Microsecond: "1.00",
 		994 * time.Millisecond: "0.994", 20 * time.Second: "20.0"} {
 		if got := seconds(d); got != want {
 			t.Errorf("seconds(%v) = %s, want %s", d, got, want)

@@ -20,9 +20,9 @@ func seconds(d time.Duration) string {
 func precision(d time.Duration) int {
 	s := d.Seconds()
 	switch {
-	case s >= 9.95:
+	case s >= 9.995:
 		return 1
-	case s >= 0.995:
+	case s >= 0.9995:
 		return 2
 	}
 	return 3
