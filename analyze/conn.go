@@ -71,8 +71,12 @@ type Conn struct {
 	// EventsDropped counts packets left out of Events by Config.MaxEvents
 	// (the middle of the connection: its first and last packets are kept).
 	EventsDropped int
-	Evicted       bool // summarised before its end because of the table limits
-	Snapshot      bool // summarised mid-capture for an interim report (Tracker.Snapshot)
+	// NotSSH: the capture holds the connection's start and the client's
+	// first line was not an SSH banner, nor did the server send one: not
+	// SSH, so no SSH keepalives, settings or advice are derived from it.
+	NotSSH   bool
+	Evicted  bool // summarised before its end because of the table limits
+	Snapshot bool // summarised mid-capture for an interim report (Tracker.Snapshot)
 }
 
 // Keepalives describes the keepalive probes one end sent.

@@ -166,8 +166,11 @@ func (f *flow) summarise(at time.Time) (Conn, bool) {
 	f.ssh.exactKnown()
 	c.Ciphers, c.CipherKnown = f.ssh.specs, f.ssh.specOK
 	c.Compressed = f.ssh.compressedKnown()
+	c.NotSSH = f.notSSH()
 	for _, d := range []Role{Client, Server} {
-		c.SSH = append(c.SSH, f.sshKeepalives(d)...)
+		if !c.NotSSH {
+			c.SSH = append(c.SSH, f.sshKeepalives(d)...)
+		}
 		if k, ok := f.tcpKeepalives(d); ok {
 			c.TCP = append(c.TCP, k)
 		}
@@ -176,9 +179,20 @@ func (f *flow) summarise(at time.Time) (Conn, bool) {
 	c.Inferred = infer(&c, server, f.tcpProbe)
 	c.End = diagnose(f.endFacts(&c))
 	c.Risk = risk(&c)
-	c.Recommendations = recommend(&c, server.sshd92())
+	if !c.NotSSH {
+		c.Recommendations = recommend(&c, server.sshd92())
+	}
 	c.Activity = f.activity
 	c.Activity.mark(&c)
 	c.Events, c.EventsDropped = f.tl.events()
 	return c, true
+}
+
+// notSSH reports whether the wire rules SSH out: the connection's start is
+// captured, the client's first line is not a banner and the server sent
+// none. Without the start (or with the banner cut by the snaplen) nothing
+// is ruled out.
+func (f *flow) notSSH() bool {
+	hs := f.ssh.hs
+	return f.tcp.synSeen && hs[Client].started && hs[Client].banner.Proto == "" && hs[Client].otherLines > 0 && hs[Server].banner.Proto == ""
 }

@@ -25,8 +25,12 @@ type handshake struct {
 	next    uint32 // sequence number of the next byte expected
 	buf     []byte
 	banner  Banner
-	kex     kexInit
-	hasKex  bool
+	// otherLines counts complete lines read before any banner, from the
+	// direction's first byte: a client's first line must be its banner
+	// (RFC 4253 §4.2), so one is enough to rule SSH out.
+	otherLines int
+	kex        kexInit
+	hasKex     bool
 }
 
 // start sets the sequence number of the first byte (after the SYN).
@@ -113,6 +117,8 @@ func (h *handshake) parse() {
 					return
 				}
 				h.state = hsPackets
+			} else {
+				h.otherLines++
 			}
 			// Other lines before the banner are allowed (RFC 4253 §4.2).
 		case hsPackets:

@@ -188,6 +188,10 @@ type JSONConn struct {
 	Risk                 JSONRisk            `json:"risk"`
 	// Recommendations: settings to change; [] when none is needed.
 	Recommendations []JSONRecommendation `json:"recommendations"`
+	// NotSSH: the wire rules SSH out (the connection's start is captured,
+	// the client's first line is no SSH banner and the server sent none):
+	// no SSH keepalives, settings or advice are given.
+	NotSSH bool `json:"not_ssh"`
 }
 
 // JSONSummary is the last record of a run ("type":"summary").
@@ -257,6 +261,7 @@ func ConnJSON(c analyze.Conn) JSONConn {
 		Unclassified: c.Unclassified,
 		Evicted:      c.Evicted,
 		Explanation:  Sentences(c),
+		NotSSH:       c.NotSSH,
 	}
 	j.ClientImplementation = implJSON(c.Implementations[analyze.Client])
 	j.ServerImplementation = implJSON(c.Implementations[analyze.Server])

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,14 +12,34 @@ import (
 // seconds renders a duration in seconds with one decimal ("20.0"), or more
 // when the value is small.
 func seconds(d time.Duration) string {
+	return secondsAt(d, precision(d))
+}
+
+// precision is the number of decimals seconds gives d: 1 from 10 s, 2 from
+// 1 s, else 3 (by the rounded value, so 9.998 s is "10.0", not "10.00").
+func precision(d time.Duration) int {
 	s := d.Seconds()
 	switch {
-	case s >= 10:
-		return fmt.Sprintf("%.1f", s)
-	case s >= 0.995:
-		return fmt.Sprintf("%.2f", s)
+	case s >= 9.995:
+		return 1
+	case s >= 0.9995:
+		return 2
 	}
-	return fmt.Sprintf("%.3f", s)
+	return 3
+}
+
+func secondsAt(d time.Duration, prec int) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', prec, 64)
+}
+
+// secondsAlike renders durations that are read together ("10.0 (10.0–10.0)")
+// at the first one's precision.
+func secondsAlike(ds ...time.Duration) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = secondsAt(d, precision(ds[0]))
+	}
+	return out
 }
 
 func endpoint(c analyze.Conn, r analyze.Role) string {
@@ -34,7 +55,15 @@ func endpoint(c analyze.Conn, r analyze.Role) string {
 
 // Sentences explains a connection in plain words, one sentence per
 // keepalive mechanism (or one saying there is none) and one for its end.
-func Sentences(c analyze.Conn) []string {
+func Sentences(c analyze.Conn) []string { return sentences(c, false) }
+
+// sentences are c's sentences; quiet leaves out the risk line and the
+// advice (a quiet session under the overview, which speaks for all of
+// them once).
+func sentences(c analyze.Conn, quiet bool) []string {
+	if c.NotSSH {
+		return []string{notSSHText(c)}
+	}
 	var out []string
 	for _, k := range c.SSH {
 		out = append(out, sshSentence(c, k))
@@ -54,6 +83,9 @@ func Sentences(c analyze.Conn) []string {
 		out = append(out, fmt.Sprintf("note: %d later probe-sized messages or TCP keepalives were counted but not classified: sshalive keeps %d per direction", c.Unclassified, analyze.MaxKept))
 	}
 	out = append(out, noteTexts(c.Inferred.Notes)...)
+	if quiet {
+		return out
+	}
 	out = append(out, riskSentence(c))
 	out = append(out, recommendSentences(c)...)
 	return out
@@ -143,8 +175,8 @@ func endSentence(c analyze.Conn) string {
 		}
 		return fmt.Sprintf("still open when the capture ended (last packet %s)", clock(c.LastSeen))
 	case analyze.CauseKeepaliveTimeout:
-		s := fmt.Sprintf("end: keepalive timeout: the %s gave up after %d unanswered probes (acknowledged by TCP but never answered: the %s's SSH process hung, its kernel did not)",
-			e.Actor, e.UnansweredProbes, e.Actor.Peer())
+		s := fmt.Sprintf("end: keepalive timeout: the %s gave up after %s (acknowledged by TCP but never answered: the %s's SSH process hung, its kernel did not)",
+			e.Actor, plural(e.UnansweredProbes, "unanswered probe"), e.Actor.Peer())
 		if e.DetectedAfter > 0 {
 			s += fmt.Sprintf(", %s s after the last answered probe", seconds(e.DetectedAfter))
 		}
@@ -170,8 +202,8 @@ func endSentence(c analyze.Conn) string {
 		}
 		return s
 	case analyze.CauseTCPKeepaliveTimeout:
-		s := fmt.Sprintf("end: TCP keepalive timeout: %d TCP keepalives from the %s went unanswered and its kernel reset the connection (RST) at %s",
-			e.UnansweredProbes, e.Actor, clock(e.At))
+		s := fmt.Sprintf("end: TCP keepalive timeout: %s from the %s went unanswered and its kernel reset the connection (RST) at %s",
+			plural(e.UnansweredProbes, "TCP keepalive"), e.Actor, clock(e.At))
 		if e.DetectedAfter > 0 {
 			s += fmt.Sprintf(", %s s after the last packet from the %s", seconds(e.DetectedAfter), e.Actor.Peer())
 		}
@@ -239,17 +271,50 @@ func boxList(ms []analyze.Middlebox) string {
 
 func riskSentence(c analyze.Conn) string {
 	r := c.Risk
-	if r.NoKeepalive {
-		return fmt.Sprintf("risk: no keepalives: when idle, nothing but TCPKeepAlive (first probe after 2 h, if enabled) protects this session, and every common middlebox idle timeout would drop it: %s (longest silence seen %s s)",
-			boxList(r.DroppedBy), seconds(r.LongestIdle))
+	kept := "no keepalives (at best TCPKeepAlive protects it: first probe after 2 h, if enabled)"
+	if !r.NoKeepalive {
+		kept = fmt.Sprintf("keepalives every %s s (%s)", seconds(r.EffectiveKeepalive), mechanismText(r.EffectiveBy))
 	}
-	kept := fmt.Sprintf("keepalives every %s s (%s)", seconds(r.EffectiveKeepalive), mechanismName(r.EffectiveBy))
-	shortest := analyze.Middleboxes()[0]
 	if len(r.DroppedBy) == 0 {
+		shortest := analyze.Middleboxes()[0]
 		return fmt.Sprintf("risk: %s and a longest silence of %s s stay under every common middlebox idle timeout (the shortest: %s %d s)",
 			kept, seconds(r.LongestIdle), shortest.Name, int(shortest.Timeout.Seconds()))
 	}
-	return fmt.Sprintf("risk: %s, longest silence %s s: dropped by %s", kept, seconds(r.LongestIdle), boxList(r.DroppedBy))
+	s := fmt.Sprintf("risk: %s, longest silence %s s: %s", kept, seconds(r.LongestIdle), droppedText(r.DroppedBy))
+	if survived := survivedIdle(c); survived >= r.DroppedBy[0].Timeout {
+		s += fmt.Sprintf("; this path carried a %s s silence, so none of those up to %s s is on it", seconds(survived), seconds(survived))
+	}
+	return s
+}
+
+// droppedText says which middleboxes would drop the session and after how
+// long idle: "an idle period of ≥ 240 s would be dropped by Azure LB/NAT
+// (240 s), AWS NAT/NLB (350 s)".
+func droppedText(ms []analyze.Middlebox) string {
+	secs := func(m analyze.Middlebox) int { return int(m.Timeout.Seconds()) }
+	all := analyze.Middleboxes()
+	if len(ms) == len(all) {
+		return fmt.Sprintf("an idle period of ≥ %d s would be dropped by %s, one of ≥ %d s by every common middlebox",
+			secs(ms[0]), ms[0].Name, secs(ms[len(ms)-1]))
+	}
+	var parts []string
+	for _, m := range ms {
+		parts = append(parts, fmt.Sprintf("%s (%d s)", m.Name, secs(m)))
+	}
+	return fmt.Sprintf("an idle period of ≥ %d s would be dropped by %s", secs(ms[0]), strings.Join(parts, ", "))
+}
+
+// survivedIdle is the longest silence the path is known to have carried
+// (0: none known): the longest silence of a connection that ended
+// normally or is open, the silence an idle drop survived.
+func survivedIdle(c analyze.Conn) time.Duration {
+	switch c.End.Cause {
+	case analyze.CauseOpen, analyze.CauseUserExit, analyze.CauseIdleLogout, analyze.CauseCommandEnded, analyze.CauseServerEnded:
+		return c.Risk.LongestIdle
+	case analyze.CauseIdleDrop:
+		return c.End.SurvivedIdle
+	}
+	return 0
 }
 
 func recommendSentences(c analyze.Conn) []string {
@@ -274,33 +339,43 @@ func recommendSentences(c analyze.Conn) []string {
 	return append(out, alts...)
 }
 
+// legend explains the timeline's characters.
+const legend = "# data, k SSH keepalive, t TCP keepalive, ! unanswered, x retransmission, | end"
+
 // Timeline is the connection's compact timeline: one character per bucket
-// of its Activity.
+// of its Activity, and the legend.
 func Timeline(c analyze.Conn) string {
+	return strings.TrimSuffix(timelineBar(c), ")") + ": " + legend + ")"
+}
+
+// timelineBar is the timeline without the legend.
+func timelineBar(c analyze.Conn) string {
 	a := c.Activity
 	n := a.Buckets(c.LastSeen)
 	var b strings.Builder
 	for i := 0; i < n; i++ {
-		m := a.Marks[i]
-		ch := "·"
-		switch {
-		case m&analyze.MarkEnd != 0:
-			ch = "|"
-		case m&analyze.MarkUnanswered != 0:
-			ch = "!"
-		case m&analyze.MarkRetrans != 0:
-			ch = "x"
-		case m&(analyze.MarkProbe|analyze.MarkProbe<<1) != 0:
-			ch = "k"
-		case m&(analyze.MarkTCPProbe|analyze.MarkTCPProbe<<1) != 0:
-			ch = "t"
-		case m&(analyze.MarkData|analyze.MarkData<<1) != 0:
-			ch = "#"
-		}
-		b.WriteString(ch)
+		b.WriteString(markChar(a.Marks[i]))
 	}
-	return fmt.Sprintf("%s ▕%s▏ %s  (1 char = %s s: # data, k SSH keepalive, t TCP keepalive, ! unanswered, x retransmission, | end)",
+	return fmt.Sprintf("%s ▕%s▏ %s  (1 char = %s s)",
 		shown(c.FirstSeen).Format("15:04:05"), b.String(), shown(c.LastSeen).Format("15:04:05"), seconds(a.Width))
+}
+
+func markChar(m analyze.Mark) string {
+	switch {
+	case m&analyze.MarkEnd != 0:
+		return "|"
+	case m&analyze.MarkUnanswered != 0:
+		return "!"
+	case m&analyze.MarkRetrans != 0:
+		return "x"
+	case m&(analyze.MarkProbe|analyze.MarkProbe<<1) != 0:
+		return "k"
+	case m&(analyze.MarkTCPProbe|analyze.MarkTCPProbe<<1) != 0:
+		return "t"
+	case m&(analyze.MarkData|analyze.MarkData<<1) != 0:
+		return "#"
+	}
+	return "·"
 }
 
 func clock(t time.Time) string { return shown(t).Format("15:04:05.000000") }

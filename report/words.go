@@ -138,6 +138,16 @@ func mechanismName(m analyze.Mechanism) string {
 	return m.Setting
 }
 
+// mechanismText names a keepalive mechanism inside a sentence's brackets:
+// "client TCP keepalive" (mechanismName's "TCP keepalive (client)" is the
+// JSON value, kept as it is).
+func mechanismText(m analyze.Mechanism) string {
+	if m.TCP {
+		return m.Sender.String() + " TCP keepalive"
+	}
+	return m.Setting
+}
+
 // messageText words a keepalive message for a sentence.
 func messageText(m analyze.Message) string {
 	switch m {

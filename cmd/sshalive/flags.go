@@ -46,6 +46,9 @@ func newFlagSet(cfg *Config, stderr io.Writer) *pflag.FlagSet {
 	fs.StringVarP(&cfg.User, "relinquish-privileges", "Z", "", "live: switch to `USER` after opening the interface and the outputs")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 3*time.Hour, "forget a connection idle this long (packet time)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 100000, "connections tracked at once; the oldest are summarised early beyond it")
+	fs.BoolVar(&cfg.All, "all", false, "full detail of every connection (with more than 5, by default only of those that need attention)")
+	fs.StringSliceVar(&cfg.Causes, "cause", nil, "only connections that ended of `CAUSE` (keepalive-timeout, idle-drop, open, ...); repeatable or comma list")
+	fs.BoolVar(&cfg.UTC, "utc", false, "show times in UTC (default: local time with its zone, as tcpdump)")
 	fs.BoolP("numeric", "n", false, "accepted for tcpdump habit (-n, -nn); addresses are always numeric")
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version and exit")
 	// for make release: the man page and completions come from this flag set

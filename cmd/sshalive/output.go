@@ -95,6 +95,9 @@ func (o *output) fileError(name string, err error) {
 // once in JSON mode, kept for the final table otherwise.
 func (o *output) endedConns(cs []analyze.Conn) {
 	for _, c := range cs {
+		if !o.selected(c) {
+			continue
+		}
 		o.conns++
 		if o.cfg.JSON {
 			report.WriteConn(o.stdout, c) // an error is kept by stickyWriter
@@ -116,11 +119,12 @@ func (o *output) final(s analyze.Summary) int {
 	if o.totals.Malformed > 0 {
 		o.logger.Printf("%d packets could not be decoded (malformed or cut short)", o.totals.Malformed)
 	}
-	o.conns += len(s.Conns)
 	if n := o.ended.dropped + o.html.dropped; n > 0 {
 		o.logger.Printf("%d connections that ended early in the capture are left out of this report (live keeps the latest %d; --json streams every one)", n, maxEnded)
 	}
-	s.Conns = append(o.ended.conns, s.Conns...)
+	fresh := o.selection(s.Conns)
+	o.conns += len(fresh) // JSON's "connections": those listed
+	s.Conns = append(o.ended.conns, fresh...)
 	var err error
 	switch {
 	case o.cfg.JSON:
@@ -134,12 +138,12 @@ func (o *output) final(s analyze.Summary) int {
 			err = report.WriteSummary(o.stdout, o.conns, s, o.totals)
 		}
 	case o.cfg.Events:
-		if err = report.Events(o.stdout, s); err == nil {
+		if err = report.Events(o.text(), s); err == nil {
 			fmt.Fprintln(o.stdout)
-			err = report.Table(o.stdout, s)
+			err = report.Text(o.text(), s, report.Options{All: o.cfg.All})
 		}
 	default:
-		err = report.Table(o.stdout, s)
+		err = report.Text(o.text(), s, report.Options{All: o.cfg.All})
 	}
 	if err != nil && !o.stdoutBroken() {
 		o.outputFailed("stdout", err)
@@ -184,12 +188,28 @@ func (o *output) interim(at time.Time, open []analyze.Conn, segments int64) {
 		report.WriteInterim(o.stdout, at, open, o.conns, segments) // an error is kept by stickyWriter
 		return
 	}
-	all := analyze.Summary{Conns: append(append([]analyze.Conn{}, o.ended.conns...), open...), Segments: segments}
+	all := analyze.Summary{Conns: o.selection(append(append([]analyze.Conn{}, o.ended.conns...), open...)), Segments: segments}
 	if isTerminal(o.stdout.(*stickyWriter).w) {
 		fmt.Fprint(o.stdout, "\033[H\033[2J") // redraw in place
 	}
 	stillOpen := report.StillOpen(open)
-	fmt.Fprintf(o.stdout, "--- sshalive %s: %d packets, %d open connections, %d ended ---\n", at.Format("15:04:05"), segments, stillOpen, o.conns+len(open)-stillOpen)
-	report.Table(o.stdout, all)
+	fmt.Fprintf(o.stdout, "--- sshalive %s: %d packets, %s, %d ended ---\n", at.In(localZoneOr(o.cfg.UTC)).Format("15:04:05"), segments, openCount(stillOpen), o.conns+len(open)-stillOpen)
+	report.Text(o.text(), all, report.Options{All: o.cfg.All})
 	fmt.Fprintln(o.stdout)
+}
+
+// openCount is "1 open connection", "2 open connections".
+func openCount(n int) string {
+	if n == 1 {
+		return "1 open connection"
+	}
+	return fmt.Sprintf("%d open connections", n)
+}
+
+// localZoneOr is the zone reports show: UTC with --utc, else local.
+func localZoneOr(utc bool) *time.Location {
+	if utc {
+		return time.UTC
+	}
+	return localZone()
 }

@@ -51,6 +51,9 @@ type Config struct {
 	Filter         []string // trailing tcpdump-style expression
 	ShowVersion    bool     // --version
 	Generate       string   // --generate KIND (hidden): man page or completion script
+	All            bool     // --all: every connection's full detail
+	Causes         []string // --cause: only connections that ended of these causes
+	UTC            bool     // --utc: times in UTC (default: local time)
 }
 
 const usageText = `usage: sshalive -r FILE [-r FILE...] [options] [expression]
@@ -135,10 +138,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return listInterfaces(stdout, logger)
 	}
 	filter, err := newFilter(cfg)
+	if err == nil {
+		err = checkCauses(cfg.Causes)
+	}
 	if err != nil {
 		logger.Print(err)
 		return exitUsage
 	}
+	setZone(cfg.UTC)
 	acfg := analyze.Config{IdleTimeout: cfg.IdleTimeout, MaxConns: cfg.MaxConns, Events: cfg.Events || cfg.HTML != ""}
 	if cfg.Interface != "" {
 		// live: a connection is reported as it ends, once its last ACK is in

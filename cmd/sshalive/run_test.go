@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sshalive/sshalive/analyze"
 	"github.com/sshalive/sshalive/capture"
@@ -544,6 +545,15 @@ func TestMain(m *testing.M) {
 		os.Exit(code)
 	}
 	flag.Parse()
+	// The goldens are in UTC and UTF-8 whatever the machine's zone and
+	// locale (TestLocalTime and TestASCII set their own).
+	localZone = func() *time.Location { return time.UTC }
+	getenv = func(k string) string {
+		if k == "LC_ALL" {
+			return "C.UTF-8"
+		}
+		return os.Getenv(k)
+	}
 	if _, err := os.Stat(pcapDir); errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintln(os.Stderr, "testdata/pcaps missing")
 		os.Exit(1)
