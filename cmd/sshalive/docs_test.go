@@ -93,19 +93,20 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
-// TestHelpHidesGenerate: --help lists every flag but the hidden one.
+// TestHelpHidesGenerate: --help, on stdout (sshalive --help | less), lists
+// every flag but the hidden one, and writes nothing to stderr.
 func TestHelpHidesGenerate(t *testing.T) {
-	var stderr bytes.Buffer
-	if code := run(context.Background(), []string{"--help"}, nil, &bytes.Buffer{}, &stderr); code != exitOK {
-		t.Fatalf("--help: exit %d", code)
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, nil, &out, &errs); code != exitOK || errs.Len() != 0 {
+		t.Fatalf("--help: exit %d, stderr %q", code, errs.String())
 	}
 	for _, f := range visibleFlags(docFlags()) {
-		if f.Name != "help" && !strings.Contains(stderr.String(), "--"+f.Name+" ") {
+		if f.Name != "help" && !strings.Contains(out.String(), "--"+f.Name+" ") {
 			t.Errorf("--help does not list --%s", f.Name)
 		}
 	}
-	if strings.Contains(stderr.String(), generateFlag) {
-		t.Errorf("--help lists the hidden --%s:\n%s", generateFlag, stderr.String())
+	if strings.Contains(out.String(), generateFlag) {
+		t.Errorf("--help lists the hidden --%s:\n%s", generateFlag, out.String())
 	}
 }
 

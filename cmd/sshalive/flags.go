@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -21,10 +24,11 @@ const (
 )
 
 // newFlagSet defines every command-line flag, filling cfg when parsed.
-// Errors and --help go to stderr.
-func newFlagSet(cfg *Config, stderr io.Writer) *pflag.FlagSet {
+// --help goes to stdout (sshalive --help | less); parse errors are
+// returned, for run to say in one line on stderr.
+func newFlagSet(cfg *Config, stdout io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("sshalive", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	fs.SetInterspersed(true)
 	fs.SortFlags = false
 	fs.StringArrayVarP(&cfg.Files, "read", "r", nil, "read packets from `FILE` (pcap, pcapng, gzip; - for stdin); repeatable")
@@ -33,13 +37,14 @@ func newFlagSet(cfg *Config, stderr io.Writer) *pflag.FlagSet {
 	fs.IntSliceVarP(&cfg.Ports, "port", "p", nil, "SSH server `PORT` (default 22); repeatable")
 	fs.BoolVar(&cfg.JSON, "json", false, "write JSON Lines: one record per connection, then a summary record")
 	fs.BoolVar(&cfg.Events, "events", false, "print the packet timeline with keepalives labelled")
-	fs.StringVar(&cfg.HTML, "html", "", "also write a self-contained HTML report (timelines, end, risk) to `FILE`")
+	fs.StringVar(&cfg.HTML, "html", "", "also write a self-contained HTML report (timelines, end, risk) to `FILE` (- for stdout, instead of the text report)")
 	fs.Int64VarP(&cfg.Count, "count", "c", 0, "stop after `N` packets")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "live: stop after this long (e.g. 10m)")
 	fs.DurationVar(&cfg.Interval, "interval", 0, "live: print an interim report this often (SIGUSR1 prints one on demand)")
 	fs.IntVarP(&cfg.Snaplen, "snapshot-length", "s", 2048, "live: bytes kept per packet; the handshake needs ~2 KB for exact sizes")
 	fs.IntVarP(&cfg.BufferKiB, "buffer-size", "B", 0, "live: kernel capture ring in `KiB` (8 MiB when 0)")
 	fs.BoolVar(&cfg.Promisc, "promisc", false, "live: put the interface in promiscuous mode")
+	fs.Bool("no-promiscuous-mode", false, "accepted for tcpdump habit (tcpdump -p): promiscuous mode is off unless --promisc")
 	fs.StringVarP(&cfg.WriteFile, "write", "w", "", "live: also save the packets analysed to this pcap `FILE`")
 	fs.BoolVarP(&cfg.PacketBuffered, "packet-buffered", "U", false, "live: write each packet to the -w file as it arrives (default: every second)")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-listen", "", "live: serve Prometheus metrics on `ADDR` (e.g. 127.0.0.1:9273)")
@@ -64,7 +69,7 @@ func newFlagSet(cfg *Config, stderr io.Writer) *pflag.FlagSet {
 		}
 	}
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
+		fmt.Fprint(stdout, usageText)
 		fs.PrintDefaults()
 	}
 	return fs
@@ -76,4 +81,43 @@ func mustFlag(err error) {
 	if err != nil {
 		panic(err)
 	}
+}
+
+// flagError says a flag's bad value in the user's words: pflag's errors
+// name the Go parser ("strconv.Atoi: parsing "-c": invalid syntax").
+func flagError(err error) error {
+	if errors.Is(err, pflag.ErrHelp) {
+		return err
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, ": strconv."); i >= 0 {
+		msg = msg[:i] + ": not a number"
+	}
+	if strings.Contains(msg, `for "-p, --port" flag`) {
+		msg += " (sshalive's -p is the SSH server port; tcpdump's -p, no promiscuous mode, is already the default here: --no-promiscuous-mode is accepted)"
+	}
+	return errors.New(msg)
+}
+
+// allFiles reports whether every argument names an existing file (not an
+// expression that happens to be left over).
+func allFiles(args []string) bool {
+	for _, a := range args {
+		if st, err := os.Stat(a); err != nil || !st.Mode().IsRegular() {
+			return false
+		}
+	}
+	return len(args) > 0
+}
+
+// modeConflict refuses outputs that would share stdout or ask for what the
+// other leaves out.
+func modeConflict(cfg Config) error {
+	switch {
+	case cfg.JSON && cfg.Events:
+		return errors.New("--json and --events exclude each other: --events prints the text timeline; JSON records carry none (--html draws one)")
+	case cfg.HTML == "-" && (cfg.JSON || cfg.Events || cfg.Interval > 0):
+		return errors.New("--html - writes the HTML report to stdout: it excludes --json, --events and --interval, which write there too")
+	}
+	return nil
 }

@@ -72,7 +72,7 @@ func (ls *liveSession) open() error {
 			return fmt.Errorf("-w %s: %w", cfg.WriteFile, err)
 		}
 	}
-	if cfg.HTML != "" {
+	if cfg.HTML != "" && cfg.HTML != "-" {
 		if ls.out.htmlOut, err = os.Create(cfg.HTML); err != nil {
 			return fmt.Errorf("--html %s: %w", cfg.HTML, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"os"
 	"time"
@@ -86,6 +87,9 @@ func (o *output) fileError(name string, err error) {
 	if errors.Is(err, capture.ErrTruncated) || errors.Is(err, errInterrupted) {
 		o.totals.Truncated = true
 	}
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == name {
+		err = pe.Err // "trace.pcap: no such file or directory", the name said once
+	}
 	msg := fmt.Sprintf("%s: %v", name, err)
 	o.totals.Errors = append(o.totals.Errors, msg)
 	o.logger.Print(msg)
@@ -137,6 +141,8 @@ func (o *output) final(s analyze.Summary) int {
 		if err == nil {
 			err = report.WriteSummary(o.stdout, o.conns, s, o.totals)
 		}
+	case o.cfg.HTML == "-":
+		// stdout is the HTML report's (below)
 	case o.cfg.Events:
 		if err = report.Events(o.text(), s); err == nil {
 			fmt.Fprintln(o.stdout)
@@ -151,7 +157,7 @@ func (o *output) final(s analyze.Summary) int {
 	if o.cfg.HTML != "" {
 		hs := s
 		hs.Conns = append(append([]analyze.Conn{}, o.html.conns...), s.Conns...)
-		if err := o.writeHTML(hs); err != nil {
+		if err := o.writeHTML(hs); err != nil && !o.stdoutBroken() {
 			o.outputFailed("--html "+o.cfg.HTML, err)
 		}
 	}
@@ -163,6 +169,13 @@ func (o *output) final(s analyze.Summary) int {
 
 // writeHTML writes the HTML report to the --html file.
 func (o *output) writeHTML(s analyze.Summary) error {
+	sources := o.totals.Files
+	if o.cfg.Interface != "" {
+		sources = []string{"live: " + o.cfg.Interface}
+	}
+	if o.cfg.HTML == "-" {
+		return report.HTML(o.stdout, s, sources)
+	}
 	f := o.htmlOut
 	if f == nil {
 		var err error
@@ -171,10 +184,6 @@ func (o *output) writeHTML(s analyze.Summary) error {
 		}
 	}
 	o.htmlOut = nil
-	sources := o.totals.Files
-	if o.cfg.Interface != "" {
-		sources = []string{"live: " + o.cfg.Interface}
-	}
 	if err := report.HTML(f, s, sources); err != nil {
 		f.Close()
 		return err

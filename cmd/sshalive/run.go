@@ -66,11 +66,11 @@ default filter "tcp port 22".
 
 `
 
-func parseFlags(args []string, stderr io.Writer) (Config, error) {
+func parseFlags(args []string, stdout io.Writer) (Config, error) {
 	var cfg Config
-	fs := newFlagSet(&cfg, stderr)
+	fs := newFlagSet(&cfg, stdout)
 	if err := fs.Parse(args); err != nil {
-		return cfg, err
+		return cfg, flagError(err)
 	}
 	if cfg.ShowVersion {
 		return cfg, errVersion
@@ -79,13 +79,22 @@ func parseFlags(args []string, stderr io.Writer) (Config, error) {
 		return cfg, errGenerate
 	}
 	cfg.Filter = fs.Args()
+	if len(cfg.Files) > 0 && allFiles(cfg.Filter) {
+		// -r t*.pcap: the shell gave the other files as arguments
+		cfg.Files, cfg.Filter = append(cfg.Files, cfg.Filter...), nil
+	}
 	switch {
 	case cfg.ListIfaces:
 		return cfg, nil
+	case len(cfg.Files) == 0 && cfg.Interface == "" && allFiles(cfg.Filter):
+		return cfg, fmt.Errorf("no input: %s is a file: read it with -r (sshalive -r %s)", cfg.Filter[0], strings.Join(cfg.Filter, " -r "))
 	case len(cfg.Files) == 0 && cfg.Interface == "":
 		return cfg, errors.New("no input: give -r FILE (or -r - for stdin), or -i IFACE")
 	case len(cfg.Files) > 0 && cfg.Interface != "":
 		return cfg, errors.New("-r and -i exclude each other")
+	}
+	if err := modeConflict(cfg); err != nil {
+		return cfg, err
 	}
 	for _, p := range cfg.Ports {
 		if p < 1 || p > 65535 {
@@ -117,7 +126,7 @@ var (
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	logger := log.New(stderr, "sshalive: ", 0)
-	cfg, err := parseFlags(args, stderr)
+	cfg, err := parseFlags(args, stdout)
 	switch {
 	case errors.Is(err, errVersion):
 		fmt.Fprintln(stdout, "sshalive", versionString())
