@@ -76,7 +76,7 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	// one section per connection, in capture order (the files are analysed
 	// as one capture, ordered by first packet)
-	sections := regexp.MustCompile(`<section class="conn" id="(conn-\d+)">`).FindAllStringSubmatch(dom, -1)
+	sections := regexp.MustCompile(`<section class="conn" id="(conn-\d+)"[^>]*>`).FindAllStringSubmatch(dom, -1)
 	if len(sections) != len(captures) {
 		t.Fatalf("%d connection sections in the DOM, want %d", len(sections), len(captures))
 	}
