@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,114 @@ func TestHTMLInChromium(t *testing.T) {
 		shot = p
 	}
 	chromium(t, "--window-size=1300,1800", "--screenshot="+shot, url)
+	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10000 {
+		t.Errorf("screenshot %s: %v (%s)", shot, err, fmt.Sprint(fi))
+	}
+}
+
+// TestHTMLScalesInChromium: the report of 300 connections over 30 minutes
+// (lab/gen -conns 300 -duration 30m -seed 3, piped in) is under 3 MiB with
+// a bounded number of SVG elements per connection; in headless Chromium it
+// loads without a console message, with the summary and the index before
+// the first connection and above the fold of a 1400×900 window, and every
+// connection in the index once, linked to its section. Write time, size,
+// element count and load time are logged; the screenshot is kept at
+// $SSHALIVE_SCREENSHOT300 when set.
+func TestHTMLScalesInChromium(t *testing.T) {
+	dir := t.TempDir()
+	gen := filepath.Join(dir, "gen")
+	if out, err := exec.Command("go", "build", "-o", gen, "../../lab/gen").CombinedOutput(); err != nil {
+		t.Fatalf("go build lab/gen: %v\n%s", err, out)
+	}
+	cmd := exec.Command(gen, "-out", "-", "-conns", "300", "-duration", "30m", "-seed", "3")
+	capture, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, "report.html")
+	start := time.Now()
+	var out, errb strings.Builder
+	code := run(context.Background(), []string{"-r", "-", "--html", page}, capture, &out, &errb)
+	took := time.Since(start)
+	if err := cmd.Wait(); err != nil || code != exitOK {
+		t.Fatalf("gen: %v; sshalive exit %d: %s", err, code, errb.String())
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	elements := regexp.MustCompile(`<(path|rect|circle|polygon|line|text|g|use|title|svg)[ >/]`)
+	most := 0
+	secs := regexp.MustCompile(`(?s)<section class="conn".*?</section>`).FindAllString(html, -1)
+	for _, s := range secs {
+		most = max(most, len(elements.FindAllString(s, -1)))
+	}
+	t.Logf("300 connections: analysis and report in %v, %d bytes, %d SVG elements, at most %d in a connection",
+		took.Round(time.Millisecond), len(b), len(elements.FindAllString(html, -1)), most)
+	if len(b) >= 3<<20 {
+		t.Errorf("the report is %d bytes, not under 3 MiB", len(b))
+	}
+	if len(secs) != 300 || most > 400 {
+		t.Errorf("%d sections, at most %d SVG elements in one", len(secs), most)
+	}
+
+	// load it as it is
+	url := "file://" + page
+	loadStart := time.Now()
+	dom, stderr := chromium(t, "--window-size=1400,900", "--dump-dom", url)
+	t.Logf("chromium --dump-dom: %v", time.Since(loadStart).Round(time.Millisecond))
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, ":CONSOLE") || strings.Contains(line, "Uncaught") {
+			t.Errorf("console: %s", line)
+		}
+	}
+	summary, index := strings.Index(dom, `id="summary"`), strings.Index(dom, `id="index"`)
+	first := strings.Index(dom, `<section class="conn"`)
+	if summary < 0 || index < summary || first < index {
+		t.Fatalf("summary at %d, index at %d, first connection at %d in the DOM", summary, index, first)
+	}
+	links := map[string]int{}
+	for _, m := range regexp.MustCompile(`<td class="num"><a href="#(conn-\d+)">`).FindAllStringSubmatch(dom[index:first], -1) {
+		links[m[1]]++
+	}
+	for n := 1; n <= 300; n++ {
+		id := fmt.Sprintf("conn-%d", n)
+		if links[id] != 1 || !strings.Contains(dom, `<section class="conn" id="`+id+`"`) {
+			t.Errorf("%s: %d index rows, section: %v", id, links[id], strings.Contains(dom, `id="`+id+`"`))
+		}
+	}
+
+	// a copy with a probe script (the report has none): load time, and
+	// where the summary and index are laid out
+	probe := `<script>addEventListener("load", () => setTimeout(() => {
+const n = performance.getEntriesByType("navigation")[0], b = document.body;
+b.dataset.load = Math.round(n.loadEventEnd);
+b.dataset.summaryTop = Math.round(document.getElementById("summary").getBoundingClientRect().top);
+b.dataset.indexTop = Math.round(document.getElementById("index").getBoundingClientRect().top);
+}, 0));</script>`
+	timed := filepath.Join(dir, "timed.html")
+	if err := os.WriteFile(timed, []byte(strings.Replace(html, "</body>", probe+"</body>", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom, _ = chromium(t, "--window-size=1400,900", "--virtual-time-budget=10000", "--dump-dom", "file://"+timed)
+	m := regexp.MustCompile(`<body data-load="(\d+)" data-summary-top="(\d+)" data-index-top="(\d+)">`).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("the probe script did not report: %.300s", dom[strings.Index(dom, "<body"):])
+	}
+	t.Logf("load event after %s ms; summary at %s px, index at %s px", m[1], m[2], m[3])
+	if top, _ := strconv.Atoi(m[3]); top > 700 {
+		t.Errorf("the index starts %d px down: not above the fold of a 900 px window", top)
+	}
+
+	shot := filepath.Join(dir, "report300.png")
+	if p := os.Getenv("SSHALIVE_SCREENSHOT300"); p != "" {
+		shot = p
+	}
+	chromium(t, "--window-size=1400,900", "--screenshot="+shot, url)
 	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10000 {
 		t.Errorf("screenshot %s: %v (%s)", shot, err, fmt.Sprint(fi))
 	}
