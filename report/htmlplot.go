@@ -246,6 +246,9 @@ func (r *raster) paths(limit int) []htmlPath {
 					out = append(out, htmlPath{Class: class, D: shapeD(shape, colX(col), y), Title: cellTitle(lane, what, c)})
 				}
 			case shape == "cap":
+				if len(cols) > plotWidth/12 {
+					class += " dense" // marks closer than their size: smaller ones
+				}
 				out = append(out, htmlPath{Class: class, D: dots(cols, y), Title: fmt.Sprintf("%s from the %s: %d", what, lane, n)})
 			default:
 				var d strings.Builder
