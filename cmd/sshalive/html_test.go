@@ -136,47 +136,22 @@ func TestHTMLInChromium(t *testing.T) {
 // $SSHALIVE_SCREENSHOT300 when set.
 func TestHTMLScalesInChromium(t *testing.T) {
 	dir := t.TempDir()
-	gen := filepath.Join(dir, "gen")
-	if out, err := exec.Command("go", "build", "-o", gen, "../../lab/gen").CombinedOutput(); err != nil {
-		t.Fatalf("go build lab/gen: %v\n%s", err, out)
-	}
-	cmd := exec.Command(gen, "-out", "-", "-conns", "300", "-duration", "30m", "-seed", "3")
-	capture, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	page := filepath.Join(dir, "report.html")
-	start := time.Now()
-	var out, errb strings.Builder
-	code := run(context.Background(), []string{"-r", "-", "--html", page}, capture, &out, &errb)
-	took := time.Since(start)
-	if err := cmd.Wait(); err != nil || code != exitOK {
-		t.Fatalf("gen: %v; sshalive exit %d: %s", err, code, errb.String())
-	}
-	b, err := os.ReadFile(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	html := string(b)
+	html := genReport(t, page, "-conns", "300", "-duration", "30m", "-seed", "3")
 	elements := regexp.MustCompile(`<(path|rect|circle|polygon|line|text|g|use|title|svg)[ >/]`)
 	most := 0
 	secs := regexp.MustCompile(`(?s)<section class="conn".*?</section>`).FindAllString(html, -1)
 	for _, s := range secs {
 		most = max(most, len(elements.FindAllString(s, -1)))
 	}
-	t.Logf("300 connections: analysis and report in %v, %d bytes, %d SVG elements, at most %d in a connection",
-		took.Round(time.Millisecond), len(b), len(elements.FindAllString(html, -1)), most)
-	if len(b) >= 3<<20 {
-		t.Errorf("the report is %d bytes, not under 3 MiB", len(b))
+	t.Logf("%d bytes, %d SVG elements, at most %d in a connection", len(html), len(elements.FindAllString(html, -1)), most)
+	if len(html) >= 3<<20 {
+		t.Errorf("the report is %d bytes, not under 3 MiB", len(html))
 	}
 	if len(secs) != 300 || most > 400 {
 		t.Errorf("%d sections, at most %d SVG elements in one", len(secs), most)
 	}
 
-	// load it as it is
 	url := "file://" + page
 	loadStart := time.Now()
 	dom, stderr := chromium(t, "--window-size=1400,900", "--dump-dom", url)
@@ -186,6 +161,56 @@ func TestHTMLScalesInChromium(t *testing.T) {
 			t.Errorf("console: %s", line)
 		}
 	}
+	checkIndex(t, dom, 300)
+	summaryTop, indexTop := layout(t, dir, html)
+	if indexTop > 700 || summaryTop > indexTop {
+		t.Errorf("summary %d px, index %d px down: not above the fold of a 900 px window", summaryTop, indexTop)
+	}
+	shot := filepath.Join(dir, "report300.png")
+	if p := os.Getenv("SSHALIVE_SCREENSHOT300"); p != "" {
+		shot = p
+	}
+	chromium(t, "--window-size=1400,900", "--screenshot="+shot, url)
+	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10000 {
+		t.Errorf("screenshot %s: %v (%s)", shot, err, fmt.Sprint(fi))
+	}
+}
+
+// genReport pipes lab/gen's capture (made with genArgs) into sshalive
+// --html page and returns the page.
+func genReport(t *testing.T, page string, genArgs ...string) string {
+	t.Helper()
+	gen := filepath.Join(t.TempDir(), "gen")
+	if out, err := exec.Command("go", "build", "-o", gen, "../../lab/gen").CombinedOutput(); err != nil {
+		t.Fatalf("go build lab/gen: %v\n%s", err, out)
+	}
+	cmd := exec.Command(gen, append([]string{"-out", "-"}, genArgs...)...)
+	capture, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var out, errb strings.Builder
+	code := run(context.Background(), []string{"-r", "-", "--html", page}, capture, &out, &errb)
+	t.Logf("analysis and HTML report in %v", time.Since(start).Round(time.Millisecond))
+	if err := cmd.Wait(); err != nil || code != exitOK {
+		t.Fatalf("gen: %v; sshalive exit %d: %s", err, code, errb.String())
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// checkIndex: the summary and the index come before the first connection
+// in the DOM, and the index lists each of n connections once, each with its
+// section.
+func checkIndex(t *testing.T, dom string, n int) {
+	t.Helper()
 	summary, index := strings.Index(dom, `id="summary"`), strings.Index(dom, `id="index"`)
 	first := strings.Index(dom, `<section class="conn"`)
 	if summary < 0 || index < summary || first < index {
@@ -195,15 +220,19 @@ func TestHTMLScalesInChromium(t *testing.T) {
 	for _, m := range regexp.MustCompile(`<td class="num"><a href="#(conn-\d+)">`).FindAllStringSubmatch(dom[index:first], -1) {
 		links[m[1]]++
 	}
-	for n := 1; n <= 300; n++ {
-		id := fmt.Sprintf("conn-%d", n)
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("conn-%d", i)
 		if links[id] != 1 || !strings.Contains(dom, `<section class="conn" id="`+id+`"`) {
 			t.Errorf("%s: %d index rows, section: %v", id, links[id], strings.Contains(dom, `id="`+id+`"`))
 		}
 	}
+}
 
-	// a copy with a probe script (the report has none): load time, and
-	// where the summary and index are laid out
+// layout loads a copy of the page with a probe script (the report has
+// none) in a 1400×900 window: it logs the load time and returns how far
+// down the summary and the index begin.
+func layout(t *testing.T, dir, html string) (summaryTop, indexTop int) {
+	t.Helper()
 	probe := `<script>addEventListener("load", () => setTimeout(() => {
 const n = performance.getEntriesByType("navigation")[0], b = document.body;
 b.dataset.load = Math.round(n.loadEventEnd);
@@ -214,22 +243,13 @@ b.dataset.indexTop = Math.round(document.getElementById("index").getBoundingClie
 	if err := os.WriteFile(timed, []byte(strings.Replace(html, "</body>", probe+"</body>", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dom, _ = chromium(t, "--window-size=1400,900", "--virtual-time-budget=10000", "--dump-dom", "file://"+timed)
+	dom, _ := chromium(t, "--window-size=1400,900", "--virtual-time-budget=10000", "--dump-dom", "file://"+timed)
 	m := regexp.MustCompile(`<body data-load="(\d+)" data-summary-top="(\d+)" data-index-top="(\d+)">`).FindStringSubmatch(dom)
 	if m == nil {
 		t.Fatalf("the probe script did not report: %.300s", dom[strings.Index(dom, "<body"):])
 	}
 	t.Logf("load event after %s ms; summary at %s px, index at %s px", m[1], m[2], m[3])
-	if top, _ := strconv.Atoi(m[3]); top > 700 {
-		t.Errorf("the index starts %d px down: not above the fold of a 900 px window", top)
-	}
-
-	shot := filepath.Join(dir, "report300.png")
-	if p := os.Getenv("SSHALIVE_SCREENSHOT300"); p != "" {
-		shot = p
-	}
-	chromium(t, "--window-size=1400,900", "--screenshot="+shot, url)
-	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10000 {
-		t.Errorf("screenshot %s: %v (%s)", shot, err, fmt.Sprint(fi))
-	}
+	summaryTop, _ = strconv.Atoi(m[2])
+	indexTop, _ = strconv.Atoi(m[3])
+	return summaryTop, indexTop
 }
