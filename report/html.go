@@ -1,12 +1,13 @@
 package report
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
 	"io"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -16,48 +17,67 @@ import (
 //go:embed html.tmpl
 var htmlSource string
 
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"f1": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
-}).Parse(htmlSource))
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"f1": f1}).Parse(htmlSource))
 
-// Geometry of the per-connection timeline (SVG user units).
-const (
-	svgW      = 720
-	svgLeft   = 110
-	svgRight  = 20
-	svgH      = 150
-	laneC     = 45
-	laneS     = 95
-	axisY     = 128
-	scaleH    = 64
-	maxIdle   = 60 // idle gaps shaded per connection, the longest first
-	plotWidth = svgW - svgLeft - svgRight
-)
-
+// htmlReport is the page: a header, a summary, an index grouped by end
+// cause, then one section per connection in the index's order.
 type htmlReport struct {
-	Files []string
-	Conns []htmlConn
-	W, H  int
-	SW    int
-	SH    int
+	Files     []string
+	Span      string // first to last packet of the connections
+	Zone      string // the zone every time is shown in
+	Conns     int
+	Attention int
+	Summary   htmlSummary
+	Groups    []htmlGroup
+	Sections  []htmlConn
+	RiskAxis  []htmlLine // the risk scale's axis, drawn once and used by every connection
 }
 
+// htmlSummary is the page's summary: counts with what they count.
+type htmlSummary struct {
+	Alive    []htmlCount // who keeps the connections alive
+	Ended    []htmlCount // by end cause, problems first
+	Clients  []htmlCount // by client software
+	Servers  []htmlCount // by server software
+	Problems int         // connections whose end is a failure
+	Open     int         // connections open when the capture ended
+}
+
+type htmlCount struct {
+	Label, Class, Href string
+	N                  int
+}
+
+// htmlGroup is the index's rows of one end cause.
+type htmlGroup struct {
+	ID, Cause, Title string
+	Problem          bool
+	Rows             []htmlRow
+	Attention        int
+}
+
+// htmlRow is a connection in one line of the index.
+type htmlRow struct {
+	ID, N, Start, Heading, Software, Keepalives, Lasted, End string
+	Why                                                      []string
+}
+
+// htmlConn is a connection's section: its timeline, risk scale, keepalive
+// table and sentences; Open (it needs attention) shows it at once, the
+// others fold it into a <details>, unfolded in a short report (Unfold).
 type htmlConn struct {
-	ID, Heading, Cause, CauseText string
-	Sentences                     []string
-	Rows                          [][]string
-	Facts                         [][2]string
-	Recommendations               []htmlRec
-	Marks                         []htmlMark
-	Idle                          []htmlRect
-	Lines                         []htmlLine
-	Ticks                         []htmlLine
-	Scale                         []htmlLine
-	ScaleBar                      htmlRect
-	Effective                     *htmlLine
-	Note                          string
-	LaneC, LaneS, AxisY           int
-	Left, Right                   int
+	ID, N, Heading, Cause, CauseText, Brief string
+	Open, Unfold                            bool
+	Why                                     []string
+	Sentences                               []string
+	Rows                                    [][]string
+	Facts                                   [][2]string
+	Recommendations                         []htmlRec
+	Timeline                                htmlTimeline
+	ScaleBar                                htmlRect
+	Effective                               *htmlLine
+	LaneC, LaneS, AxisY                     int
+	Left, Right                             int
 }
 
 // htmlRec is a recommendation's file and lines.
@@ -66,42 +86,175 @@ type htmlRec struct {
 	Lines []string
 }
 
-type htmlMark struct {
-	Class, Shape, Title string
-	X, Y                float64
-}
-
-type htmlRect struct {
-	X, W  float64
-	Title string
-}
-
-type htmlLine struct {
-	X            float64
-	Class, Label string
-	Title        string
-	Anchor       string // of the label: start, middle, end
-	Y            int    // of the label (risk scale)
-}
-
 // HTML writes a self-contained report (inline CSS and SVG, no script, no
-// external asset): per connection a timeline of both directions with data,
-// keepalive probes and replies, TCP keepalives, unanswered probes,
-// retransmissions and the end marked, idle gaps shaded and middlebox idle
-// thresholds drawn, beside its summary table. Connections with Events are
-// drawn packet by packet, others from their Activity buckets.
+// external asset). At the top a summary (who keeps the connections alive,
+// how they ended, their software) and an index of every connection, one
+// row each, grouped by end cause with the problems first; then per
+// connection a timeline of both directions with data, keepalive probes and
+// replies, TCP keepalives, unanswered probes, retransmissions and the end
+// marked, idle gaps shaded and middlebox idle thresholds drawn, beside its
+// summary table. The timelines of connections that need attention
+// (needsAttention) are open, the others fold into a <details>. Packets are
+// binned into pixel columns, so a connection costs a bounded number of SVG
+// elements however many packets it has.
 func HTML(w io.Writer, s analyze.Summary, files []string) error {
-	r := htmlReport{Files: files, W: svgW, H: svgH, SW: svgW, SH: scaleH}
-	for i, c := range s.Conns {
-		r.Conns = append(r.Conns, htmlConnOf(i+1, c))
+	r := htmlReport{Files: files, Conns: len(s.Conns), RiskAxis: riskAxis()}
+	first, last := captureSpan(s.Conns)
+	r.Zone = zoneText(first)
+	stamp := func(t time.Time) string { return shown(t).Format("15:04:05") }
+	if len(s.Conns) > 0 {
+		span := shown(first).Format("2006-01-02 15:04:05") + " – "
+		if shown(first).YearDay() != shown(last).YearDay() || shown(first).Year() != shown(last).Year() {
+			span += shown(last).Format("2006-01-02 15:04:05")
+			stamp = func(t time.Time) string { return shown(t).Format("01-02 15:04:05") }
+		} else {
+			span += shown(last).Format("15:04:05")
+		}
+		r.Span = span
 	}
+	order := make([]int, len(s.Conns))
+	attention := make([]bool, len(s.Conns))
+	for i, c := range s.Conns {
+		order[i], attention[i] = i, needsAttention(c)
+		if attention[i] {
+			r.Attention++
+		}
+	}
+	// problems first: by cause, those needing attention first, then in order
+	slices.SortStableFunc(order, func(a, b int) int {
+		ca, cb := s.Conns[a].End.Cause, s.Conns[b].End.Cause
+		if c := cmp.Compare(causeRank(ca), causeRank(cb)); c != 0 {
+			return c
+		}
+		if attention[a] != attention[b] {
+			if attention[a] {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a, b)
+	})
+	for _, i := range order {
+		c := s.Conns[i]
+		h := htmlConnOf(i+1, c, attention[i], len(s.Conns) <= openAll)
+		row := htmlRow{ID: h.ID, N: h.N, Start: stamp(c.FirstSeen), Heading: h.Heading, Software: softwareCell(c),
+			Keepalives: keepaliveCell(c), Lasted: lastedText(c.LastSeen.Sub(c.FirstSeen)), End: endCell(c, stamp), Why: h.Why}
+		if n := len(r.Groups); n == 0 || r.Groups[n-1].Cause != h.Cause {
+			r.Groups = append(r.Groups, htmlGroup{ID: "group-" + h.Cause, Cause: h.Cause, Title: causeTitle(c.End.Cause), Problem: causeProblem(c.End.Cause)})
+		}
+		g := &r.Groups[len(r.Groups)-1]
+		g.Rows = append(g.Rows, row)
+		if attention[i] {
+			g.Attention++
+		}
+		r.Sections = append(r.Sections, h)
+	}
+	r.Summary = summaryOf(s.Conns, r.Groups)
 	return htmlTemplate.Execute(w, r)
 }
 
-func htmlConnOf(n int, c analyze.Conn) htmlConn {
-	h := htmlConn{ID: fmt.Sprintf("conn-%d", n), LaneC: laneC, LaneS: laneS, AxisY: axisY, Left: svgLeft, Right: svgW - svgRight,
-		Heading: fmt.Sprintf("%s → %s", c.Client, c.Server),
-		Cause:   c.End.Cause.String(), CauseText: endSentence(c), Sentences: Sentences(c)}
+// captureSpan is the first and last packet of all connections.
+func captureSpan(conns []analyze.Conn) (first, last time.Time) {
+	for i, c := range conns {
+		if i == 0 || c.FirstSeen.Before(first) {
+			first = c.FirstSeen
+		}
+		if i == 0 || c.LastSeen.After(last) {
+			last = c.LastSeen
+		}
+	}
+	return first, last
+}
+
+// summaryOf counts who keeps the connections alive, how they ended and
+// what software they run.
+func summaryOf(conns []analyze.Conn, groups []htmlGroup) htmlSummary {
+	var s htmlSummary
+	var sshBy, tcpBy [2]int
+	nobody := 0
+	clients, servers := map[string]int{}, map[string]int{}
+	for _, c := range conns {
+		var ssh, tcp [2]bool
+		for _, k := range c.SSH {
+			ssh[k.Sender] = true
+		}
+		for _, k := range c.TCP {
+			tcp[k.Sender] = true
+		}
+		for r := range 2 {
+			if ssh[r] {
+				sshBy[r]++
+			}
+			if tcp[r] {
+				tcpBy[r]++
+			}
+		}
+		if len(c.SSH) == 0 && len(c.TCP) == 0 {
+			nobody++
+		}
+		if c.End.How == "open" {
+			s.Open++
+		}
+		clients[implOrUnknown(c.Implementations[analyze.Client])]++
+		servers[implOrUnknown(c.Implementations[analyze.Server])]++
+	}
+	s.Alive = []htmlCount{
+		{Label: "SSH keepalives from the client", N: sshBy[analyze.Client]},
+		{Label: "SSH keepalives from the server", N: sshBy[analyze.Server]},
+		{Label: "TCP keepalives from the client", N: tcpBy[analyze.Client]},
+		{Label: "TCP keepalives from the server", N: tcpBy[analyze.Server]},
+		{Label: "nobody: no keepalive seen", N: nobody, Class: "warn"},
+	}
+	for _, g := range groups {
+		class := ""
+		if g.Problem {
+			class = "bad"
+			s.Problems += len(g.Rows)
+		}
+		s.Ended = append(s.Ended, htmlCount{Label: g.Cause, Class: class, Href: "#" + g.ID, N: len(g.Rows)})
+	}
+	s.Clients, s.Servers = topCounts(clients, 5), topCounts(servers, 5)
+	return s
+}
+
+func implOrUnknown(i analyze.Implementation) string {
+	if t := implText(i); t != "" {
+		return t
+	}
+	return "banner not captured"
+}
+
+// topCounts are the n most frequent names, the rest added up as "others".
+func topCounts(m map[string]int, n int) []htmlCount {
+	var out []htmlCount
+	for name, k := range m {
+		out = append(out, htmlCount{Label: name, N: k})
+	}
+	slices.SortFunc(out, func(a, b htmlCount) int {
+		if c := cmp.Compare(b.N, a.N); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Label, b.Label)
+	})
+	if len(out) > n {
+		rest := 0
+		for _, c := range out[n-1:] {
+			rest += c.N
+		}
+		out = append(out[:n-1], htmlCount{Label: fmt.Sprintf("%d others", len(out)-n+1), N: rest})
+	}
+	return out
+}
+
+// openAll is the most connections a report shows all open: a short report
+// folds nothing away.
+const openAll = 10
+
+func htmlConnOf(n int, c analyze.Conn, attention, unfold bool) htmlConn {
+	h := htmlConn{ID: fmt.Sprintf("conn-%d", n), N: strconv.Itoa(n), LaneC: laneC, LaneS: laneS, AxisY: axisY, Left: svgLeft, Right: svgW - svgRight,
+		Heading: fmt.Sprintf("%s → %s", c.Client, c.Server), Open: attention, Unfold: unfold, Why: attentionWhy(c),
+		Cause: c.End.Cause.String(), CauseText: endSentence(c), Sentences: Sentences(c),
+		Brief: fmt.Sprintf("%s · %s · keepalives: %s", softwareCell(c), lastedText(c.LastSeen.Sub(c.FirstSeen)), keepaliveCell(c))}
 	for _, r := range c.Recommendations {
 		h.Recommendations = append(h.Recommendations, htmlRec{File: r.File, Lines: settingLines(r)})
 	}
@@ -112,26 +265,8 @@ func htmlConnOf(n int, c analyze.Conn) htmlConn {
 		h.Rows = append(h.Rows, kaRow("TCP", k))
 	}
 	h.Facts = htmlFacts(c)
-	pl := newPlot(c)
-	var gaps []htmlRect
-	if len(c.Events) > 0 {
-		h.Marks, gaps = pl.eventMarks(c)
-		if c.EventsDropped > 0 {
-			h.Note = fmt.Sprintf("%d packets in the middle of this connection are not drawn (the first and last %d are)", c.EventsDropped, len(c.Events)/2)
-		}
-	} else {
-		h.Note = fmt.Sprintf("drawn from %s s buckets (no packet timeline recorded)", seconds(c.Activity.Width))
-		h.Marks = pl.bucketMarks(c)
-	}
-	sort.SliceStable(gaps, func(i, j int) bool { return gaps[i].W > gaps[j].W })
-	h.Idle = gaps[:min(len(gaps), maxIdle)]
-	h.Lines = append(pl.endLines(c), pl.thresholdLines(c, gaps)...)
-	// time axis
-	step := niceStep(pl.span)
-	for t := time.Duration(0); t <= pl.span && len(h.Ticks) < 20; t += step {
-		h.Ticks = append(h.Ticks, htmlLine{X: pl.x(pl.t0.Add(t)), Label: "+" + strconv.FormatFloat(t.Seconds(), 'f', -1, 64) + " s"})
-	}
-	h.Scale, h.ScaleBar, h.Effective = riskScale(c)
+	h.Timeline = timelineOf(c, attention || unfold)
+	h.ScaleBar, h.Effective = riskMarks(c)
 	return h
 }
 
@@ -155,149 +290,38 @@ func htmlFacts(c analyze.Conn) [][2]string {
 	return append(facts, [2]string{"dropped by", dropped})
 }
 
-// plot maps a connection's time span onto the timeline's width.
-type plot struct {
-	t0, t1 time.Time
-	span   time.Duration
+// riskX places a duration on the risk scale: log seconds, 1 s to 10 000 s.
+func riskX(d time.Duration) float64 {
+	s := math.Max(1, d.Seconds())
+	return svgLeft + math.Min(math.Log10(s), 4.1)/4*plotWidth
 }
 
-func newPlot(c analyze.Conn) plot {
-	p := plot{t0: c.FirstSeen, t1: c.LastSeen}
-	if c.End.How != "open" && c.End.At.After(p.t1) {
-		p.t1 = c.End.At
-	}
-	if p.span = p.t1.Sub(p.t0); p.span <= 0 {
-		p.span = time.Second
-	}
-	return p
-}
-
-func (p plot) x(t time.Time) float64 {
-	return svgLeft + float64(t.Sub(p.t0))/float64(p.span)*plotWidth
-}
-
-func lane(r analyze.Role) float64 {
-	if r == analyze.Client {
-		return laneC
-	}
-	return laneS
-}
-
-// eventMarks draws the packets of the timeline and finds the silences.
-func (p plot) eventMarks(c analyze.Conn) ([]htmlMark, []htmlRect) {
-	var marks []htmlMark
-	var gaps []htmlRect
-	minGap := max(time.Second, p.span/20)
-	prev := c.Events[0].At
-	for _, e := range c.Events {
-		if g := e.At.Sub(prev); g >= minGap {
-			gaps = append(gaps, htmlRect{X: p.x(prev), W: p.x(e.At) - p.x(prev), Title: fmt.Sprintf("silence %s s", seconds(g))})
-		}
-		prev = e.At
-		if m, ok := markOf(e); ok {
-			m.X, m.Y = p.x(e.At), lane(e.From)
-			m.Title = fmt.Sprintf("%s %s %s, %d B", shown(e.At).Format("15:04:05.000000"), e.From, m.Title, e.PayloadLen)
-			marks = append(marks, m)
-		}
-	}
-	return marks, gaps
-}
-
-// bucketMarks draws the Activity sketch when no packet timeline was kept.
-func (p plot) bucketMarks(c analyze.Conn) []htmlMark {
-	var marks []htmlMark
-	a := c.Activity
-	for i := 0; i < a.Buckets(c.LastSeen); i++ {
-		at := a.Start.Add(time.Duration(i)*a.Width + a.Width/2)
-		for _, r := range []analyze.Role{analyze.Client, analyze.Server} {
-			if mk, ok := bucketMark(a.Marks[i], r); ok {
-				mk.X, mk.Y = p.x(at), lane(r)
-				marks = append(marks, mk)
-			}
-		}
-	}
-	return marks
-}
-
-// bucketMark is how one bucket of r's lane is drawn.
-func bucketMark(m analyze.Mark, r analyze.Role) (htmlMark, bool) {
-	switch {
-	case m&(analyze.MarkProbe<<r) != 0 && m&analyze.MarkUnanswered != 0:
-		return htmlMark{Class: "mark probe unanswered", Shape: "circle", Title: "SSH keepalive probe (unanswered)"}, true
-	case m&(analyze.MarkProbe<<r) != 0:
-		return htmlMark{Class: "mark probe", Shape: "circle", Title: "SSH keepalive probe"}, true
-	case m&(analyze.MarkTCPProbe<<r) != 0:
-		return htmlMark{Class: "mark tcpka", Shape: "tri", Title: "TCP keepalive"}, true
-	case m&(analyze.MarkData<<r) != 0:
-		return htmlMark{Class: "mark data", Shape: "tick", Title: "data"}, true
-	}
-	return htmlMark{}, false
-}
-
-// endLines mark the end and what the diagnosis rests on.
-func (p plot) endLines(c analyze.Conn) []htmlLine {
-	var lines []htmlLine
-	if c.End.How != "open" {
-		lines = append(lines, htmlLine{X: p.x(c.End.At), Class: "end", Label: c.End.Cause.String(), Title: closed(c), Anchor: "end"})
-	} else {
-		lines = append(lines, htmlLine{X: p.x(p.t1), Class: "end open", Label: c.End.Cause.String(), Title: "the capture ended with the connection open", Anchor: "end"})
-	}
-	for _, e := range c.End.Evidence {
-		if !e.At.IsZero() && !e.At.Before(p.t0) && !e.At.After(p.t1) {
-			lines = append(lines, htmlLine{X: p.x(e.At), Class: "evidence", Title: shown(e.At).Format("15:04:05.000") + " " + evidenceText(e)})
-		}
-	}
-	return lines
-}
-
-// thresholdLines mark where each middlebox's idle timeout falls after the
-// start of the longest silence (gaps, longest first), and an idle drop's
-// bracket.
-func (p plot) thresholdLines(c analyze.Conn, gaps []htmlRect) []htmlLine {
-	var lines []htmlLine
-	if len(gaps) > 0 {
-		g := gaps[0]
-		start := p.t0.Add(time.Duration((g.X - svgLeft) / plotWidth * float64(p.span)))
-		for _, m := range analyze.Middleboxes() {
-			if at := start.Add(m.Timeout); !at.After(p.t1) {
-				lines = append(lines, htmlLine{X: p.x(at), Class: "threshold", Label: fmt.Sprintf("%s %d s", m.Name, int(m.Timeout.Seconds())), Anchor: "middle",
-					Title: fmt.Sprintf("%s drops a connection idle %d s: here, %d s after the longest silence began", m.Name, int(m.Timeout.Seconds()), int(m.Timeout.Seconds()))})
-			}
-		}
-	}
-	if c.End.Cause == analyze.CauseIdleDrop {
-		for _, b := range []struct {
-			d     time.Duration
-			label string
-		}{{c.End.SurvivedIdle, "survived"}, {c.End.FatalIdle, "dropped"}} {
-			lines = append(lines, htmlLine{X: p.x(c.End.AliveUntil.Add(b.d)), Class: "threshold bracket", Label: fmt.Sprintf("%s %s s", b.label, seconds(b.d)), Anchor: "middle",
-				Title: fmt.Sprintf("the path's idle timeout is more than %s s and less than %s s", seconds(c.End.SurvivedIdle), seconds(c.End.FatalIdle))})
-		}
-	}
-	return lines
-}
-
-// riskScale is the log-scale bar of the longest silence and the keepalive
-// period against the middlebox timeouts: seconds, 1 s to 10 000 s.
-func riskScale(c analyze.Conn) ([]htmlLine, htmlRect, *htmlLine) {
-	lx := func(d time.Duration) float64 {
-		s := math.Max(1, d.Seconds())
-		return svgLeft + math.Log10(s)/4*plotWidth
-	}
+// riskAxis is the risk scale's axis, the same for every connection: ticks
+// and the middlebox timeouts.
+func riskAxis() []htmlLine {
 	var scale []htmlLine
 	for _, t := range []int{1, 10, 100, 1000, 10000} {
-		scale = append(scale, htmlLine{X: lx(time.Duration(t) * time.Second), Class: "tick", Label: strconv.Itoa(t) + " s"})
+		anchor := "middle"
+		if t == 10000 {
+			anchor = "end" // at the right edge
+		}
+		scale = append(scale, htmlLine{X: riskX(time.Duration(t) * time.Second), Class: "tick", Label: strconv.Itoa(t) + " s", Anchor: anchor})
 	}
 	for i, m := range analyze.Middleboxes() {
-		scale = append(scale, htmlLine{X: lx(m.Timeout), Class: "threshold", Y: 10 + 10*(i%2), Label: strconv.Itoa(int(m.Timeout.Seconds())), Title: fmt.Sprintf("%s: idle timeout %d s", m.Name, int(m.Timeout.Seconds()))})
+		scale = append(scale, htmlLine{X: riskX(m.Timeout), Class: "threshold", Y: 10 + 10*(i%2), Label: strconv.Itoa(int(m.Timeout.Seconds())), Title: fmt.Sprintf("%s: idle timeout %d s", m.Name, int(m.Timeout.Seconds()))})
 	}
-	scale = append(scale, htmlLine{X: lx(7200 * time.Second), Class: "threshold tcpka-default", Y: 10, Label: "7200", Title: "the kernel's first TCP keepalive: 7200 s"})
-	bar := htmlRect{X: svgLeft, W: lx(c.Risk.LongestIdle) - svgLeft, Title: fmt.Sprintf("longest silence %s s", seconds(c.Risk.LongestIdle))}
+	return append(scale, htmlLine{X: riskX(7200 * time.Second), Class: "threshold tcpka-default", Y: 10, Label: "7200", Title: "the kernel's first TCP keepalive: 7200 s"})
+}
+
+// riskMarks are a connection's marks on the risk scale: the bar of its
+// longest silence and the diamond of its keepalive period.
+func riskMarks(c analyze.Conn) (htmlRect, *htmlLine) {
+	bar := htmlRect{X: svgLeft, W: riskX(c.Risk.LongestIdle) - svgLeft, Title: fmt.Sprintf("longest silence %s s", seconds(c.Risk.LongestIdle))}
 	var eff *htmlLine
 	if c.Risk.EffectiveKeepalive > 0 {
-		eff = &htmlLine{X: lx(c.Risk.EffectiveKeepalive), Class: "effective", Title: fmt.Sprintf("keepalive every %s s (%s)", seconds(c.Risk.EffectiveKeepalive), mechanismName(c.Risk.EffectiveBy))}
+		eff = &htmlLine{X: riskX(c.Risk.EffectiveKeepalive), Class: "effective", Title: fmt.Sprintf("keepalive every %s s (%s)", seconds(c.Risk.EffectiveKeepalive), mechanismName(c.Risk.EffectiveBy))}
 	}
-	return scale, bar, eff
+	return bar, eff
 }
 
 func kaRow(layer string, k analyze.Keepalives) []string {
@@ -306,49 +330,4 @@ func kaRow(layer string, k analyze.Keepalives) []string {
 		interval = seconds(k.Interval.Median)
 	}
 	return []string{layer, k.Sender.String(), strconv.Itoa(k.Probes), answeredCell(k), strconv.Itoa(k.ProbeBytes), interval}
-}
-
-// markOf is how a packet of the timeline is drawn; pure ACKs are not.
-func markOf(e analyze.Event) (htmlMark, bool) {
-	switch {
-	case e.Flags.Has(analyze.FlagRST):
-		return htmlMark{Class: "mark rst", Shape: "bar", Title: "RST"}, true
-	case e.Flags.Has(analyze.FlagFIN):
-		return htmlMark{Class: "mark fin", Shape: "bar", Title: "FIN"}, true
-	}
-	switch e.Label {
-	case analyze.LabelSSHProbe:
-		return htmlMark{Class: "mark probe", Shape: "circle", Title: labelText(e.Label)}, true
-	case analyze.LabelSSHProbeUnanswered:
-		return htmlMark{Class: "mark probe unanswered", Shape: "circle", Title: labelText(e.Label)}, true
-	case analyze.LabelSSHReply:
-		return htmlMark{Class: "mark reply", Shape: "rect", Title: labelText(e.Label)}, true
-	case analyze.LabelTCPProbe:
-		return htmlMark{Class: "mark tcpka", Shape: "tri", Title: labelText(e.Label)}, true
-	case analyze.LabelTCPProbeUnanswered:
-		return htmlMark{Class: "mark tcpka unanswered", Shape: "tri", Title: labelText(e.Label)}, true
-	case analyze.LabelTCPProbeAck:
-		return htmlMark{Class: "mark tcpack", Shape: "rect", Title: labelText(e.Label)}, true
-	case analyze.LabelRetransmission:
-		return htmlMark{Class: "mark retrans", Shape: "x", Title: labelText(e.Label)}, true
-	case analyze.LabelDuplicate:
-		return htmlMark{}, false
-	case analyze.LabelWindowProbe:
-		return htmlMark{Class: "mark winprobe", Shape: "tick", Title: labelText(e.Label)}, true
-	}
-	if e.PayloadLen > 0 {
-		return htmlMark{Class: "mark data", Shape: "tick", Title: "data"}, true
-	}
-	return htmlMark{}, false
-}
-
-// niceStep picks a tick spacing giving 4-10 ticks over span.
-func niceStep(span time.Duration) time.Duration {
-	for _, s := range []float64{0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200, 86400} {
-		d := time.Duration(s * float64(time.Second))
-		if span/d <= 10 {
-			return d
-		}
-	}
-	return span / 10
 }
