@@ -2,24 +2,60 @@ package report
 
 import "github.com/sshalive/sshalive/analyze"
 
-// needsAttention says whether a reader should look at c: the HTML report
-// opens its full timeline and lists it first in its group. A connection
-// needs attention when
+// The one definition of "needs attention", for the text overview and the
+// HTML report alike.
+
+// Problem is why a connection needs attention; the order is the order of
+// severity the overview lists them in.
+type Problem uint8
+
+// Problems, most severe first.
+const (
+	NoProblem  Problem = iota
+	EndedBadly         // idle-drop, dead-path, keepalive-timeout, tcp-keepalive-timeout
+	Unanswered         // keepalive probes that went unanswered (the connection did not end of it)
+	AtRisk             // a silence or keepalive period ≥ the shortest common middlebox idle timeout
+)
+
+// attention says whether and why c needs attention:
+//   - it ended badly: a middlebox forgot it (idle-drop), the path died
+//     (dead-path), keepalives went unanswered until the prober gave up
+//     (keepalive-timeout, tcp-keepalive-timeout), or a reset came with no
+//     sign of why (endedBadly);
+//   - keepalive probes that expect a reply went unanswered (those still
+//     awaiting one when the capture ended aside: unansweredProbes);
+//   - it is at risk: it showed a silence, or keeps itself alive at a period,
+//     of at least the shortest common middlebox idle timeout (240 s, Azure):
+//     behind such a box it would be dropped. A session without keepalives
+//     whose silences stayed shorter is not at risk by what it did; the
+//     overview counts those in one line.
 //
-//   - it ended badly: a keepalive timeout, a dead path, a TCP keepalive
-//     timeout, an idle drop, or a reset with no sign of why (endedBadly);
-//   - it is at risk: a common middlebox idle timeout would drop it, because
-//     a silence that long was seen or no keepalive comes often enough
-//     (Risk.DroppedBy; every connection without keepalives is at risk);
-//   - keepalive probes went unanswered (unansweredProbes), whatever the end.
-//
-// An ordinary exit, an idle logout, a command's end and a connection still
-// open at the end of the capture need none, unless at risk or unanswered.
-// The text report means the same by "needs attention": one definition for
-// both when they are merged.
-func needsAttention(c analyze.Conn) bool {
-	return endedBadly(c) || len(c.Risk.DroppedBy) > 0 || unansweredProbes(c) > 0
+// A connection that is not SSH never needs attention here.
+func attention(c analyze.Conn) Problem {
+	if c.NotSSH {
+		return NoProblem
+	}
+	switch {
+	case endedBadly(c):
+		return EndedBadly
+	case unansweredProbes(c) > 0:
+		return Unanswered
+	case atRisk(c):
+		return AtRisk
+	}
+	return NoProblem
 }
+
+// atRisk: c showed a silence, or keeps itself alive at a period, of at
+// least the shortest common middlebox idle timeout.
+func atRisk(c analyze.Conn) bool {
+	shortest := analyze.Middleboxes()[0].Timeout
+	return c.Risk.LongestIdle >= shortest || c.Risk.EffectiveKeepalive >= shortest
+}
+
+// needsAttention: the HTML report opens c's full timeline and lists it
+// first in its group.
+func needsAttention(c analyze.Conn) bool { return attention(c) != NoProblem }
 
 // endedBadly: the connection ended for a reason nobody chose.
 func endedBadly(c analyze.Conn) bool {

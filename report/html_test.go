@@ -48,7 +48,7 @@ func TestHTMLBoundedCost(t *testing.T) {
 		for i, n := range []int{2000, 200000} {
 			c := busy(n)
 			if attention {
-				c.Risk.DroppedBy = analyze.Middleboxes()
+				c.Risk.DroppedBy, c.Risk.LongestIdle = analyze.Middleboxes(), 300*time.Second
 			}
 			// 11 connections: above openAll, so the others fold
 			conns := make([]analyze.Conn, 11)
@@ -104,7 +104,7 @@ func TestNeedsAttention(t *testing.T) {
 	tcp := putty()
 	tcp.TCP = []analyze.Keepalives{{Sender: analyze.Server, Kind: analyze.KindTCP, Probes: 3, Answered: 2}}
 	atRisk := putty()
-	atRisk.Risk.DroppedBy = analyze.Middleboxes()[:1]
+	atRisk.Risk.DroppedBy, atRisk.Risk.LongestIdle = analyze.Middleboxes()[:1], 250*time.Second
 	for _, tt := range []struct {
 		name string
 		c    analyze.Conn
@@ -153,7 +153,7 @@ func TestHTMLLayout(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	conns[3].Risk.DroppedBy = analyze.Middleboxes() // an ordinary exit at risk
+	conns[3].Risk.DroppedBy, conns[3].Risk.LongestIdle = analyze.Middleboxes(), 400*time.Second // an ordinary exit at risk
 	var b bytes.Buffer
 	if err := HTML(&b, analyze.Summary{Conns: conns}, []string{"a.pcap"}); err != nil {
 		t.Fatal(err)

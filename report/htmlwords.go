@@ -80,7 +80,7 @@ func attentionWhy(c analyze.Conn) []string {
 	} else if n > 1 {
 		why = append(why, fmt.Sprintf("%d probes unanswered", n))
 	}
-	if r := c.Risk; len(r.DroppedBy) > 0 {
+	if r := c.Risk; atRisk(c) && !c.NotSSH && len(r.DroppedBy) > 0 {
 		switch {
 		case r.NoKeepalive:
 			why = append(why, "at risk: no keepalives")

@@ -29,50 +29,6 @@ type Options struct {
 	All bool
 }
 
-// Problem is why a connection needs attention; the order is the order of
-// severity the overview lists them in.
-type Problem uint8
-
-// Problems, most severe first.
-const (
-	NoProblem  Problem = iota
-	EndedBadly         // idle-drop, dead-path, keepalive-timeout, tcp-keepalive-timeout
-	Unanswered         // keepalive probes that went unanswered (the connection did not end of it)
-	AtRisk             // a silence or keepalive period ≥ the shortest common middlebox idle timeout
-)
-
-// attention says whether and why c needs attention:
-//   - it ended badly: a middlebox forgot it (idle-drop), the path died
-//     (dead-path), or keepalives went unanswered until the prober gave up
-//     (keepalive-timeout, tcp-keepalive-timeout);
-//   - keepalive probes that expect a reply went unanswered;
-//   - it is at risk: it showed a silence, or keeps itself alive at a period,
-//     of at least the shortest common middlebox idle timeout (240 s, Azure):
-//     behind such a box it would be dropped. A session without keepalives
-//     whose silences stayed shorter is not at risk by what it did; the
-//     overview counts those in one line.
-//
-// A connection that is not SSH never needs attention here.
-func attention(c analyze.Conn) Problem {
-	if c.NotSSH {
-		return NoProblem
-	}
-	switch c.End.Cause {
-	case analyze.CauseIdleDrop, analyze.CauseDeadPath, analyze.CauseKeepaliveTimeout, analyze.CauseTCPKeepaliveTimeout:
-		return EndedBadly
-	}
-	for _, k := range slices.Concat(c.SSH, c.TCP) {
-		if k.LongestUnanswered > 0 {
-			return Unanswered
-		}
-	}
-	shortest := analyze.Middleboxes()[0].Timeout
-	if c.Risk.LongestIdle >= shortest || c.Risk.EffectiveKeepalive >= shortest {
-		return AtRisk
-	}
-	return NoProblem
-}
-
 // quiet reports whether c is a session without keepalives whose silences
 // all stayed under the shortest common middlebox idle timeout: under the
 // overview it gets no risk line and no advice of its own (one line speaks

@@ -23,6 +23,10 @@ func quietConn(idle time.Duration, cause analyze.Cause) analyze.Conn {
 func TestAttention(t *testing.T) {
 	unanswered := putty()
 	unanswered.SSH[0].LongestUnanswered = 2
+	unanswered.SSH[0].Message = analyze.MsgGlobalRequest // an IGNORE asks for no reply: it cannot go unanswered
+	unanswered.SSH[0].Answered = unanswered.SSH[0].Probes - 2
+	reset := quietConn(10*time.Second, analyze.CauseUnknown)
+	reset.End.How = "rst"
 	slow := putty()
 	slow.Risk.EffectiveKeepalive = 300 * time.Second
 	notSSH := quietConn(400*time.Second, analyze.CauseUserExit)
@@ -42,6 +46,7 @@ func TestAttention(t *testing.T) {
 		{"keepalive timeout", quietConn(10*time.Second, analyze.CauseKeepaliveTimeout), EndedBadly},
 		{"TCP keepalive timeout", quietConn(10*time.Second, analyze.CauseTCPKeepaliveTimeout), EndedBadly},
 		{"idle logout", quietConn(10*time.Second, analyze.CauseIdleLogout), NoProblem},
+		{"reset without a sign of why", reset, EndedBadly},
 		{"not SSH", notSSH, NoProblem},
 	}
 	for _, tt := range tests {
