@@ -83,9 +83,9 @@ func (r *pcapReader) next() ([]byte, gopacket.CaptureInfo, error) {
 			r.st.oversized(caplen)
 			continue
 		}
-		data := r.st.buffer(int(caplen))
-		if _, err := io.ReadFull(r.br, data); err != nil {
-			return nil, ci, unexpected(err)
+		data, err := r.record(int(caplen))
+		if err != nil {
+			return nil, ci, err
 		}
 		sec, frac := int64(r.order.Uint32(r.hdr[0:4])), int64(r.order.Uint32(r.hdr[4:8]))
 		unit := int64(1000)
@@ -96,6 +96,25 @@ func (r *pcapReader) next() ([]byte, gopacket.CaptureInfo, error) {
 		ci.CaptureLength, ci.Length = int(caplen), int(origlen)
 		return data, ci, nil
 	}
+}
+
+// record returns the next n bytes: in place in bufio's buffer when they
+// fit there (valid until the next read, as ReadPacket promises; no copy),
+// else copied into the packet buffer.
+func (r *pcapReader) record(n int) ([]byte, error) {
+	if n <= r.br.Size() {
+		data, err := r.br.Peek(n)
+		if err != nil {
+			return nil, unexpected(err)
+		}
+		r.br.Discard(n) // buffered: moves past them without reading
+		return data, nil
+	}
+	data := r.st.buffer(n)
+	if _, err := io.ReadFull(r.br, data); err != nil {
+		return nil, unexpected(err)
+	}
+	return data, nil
 }
 
 // discard reads past n bytes in bufio's buffer; the input ending first is
