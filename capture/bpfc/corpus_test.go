@@ -1,5 +1,7 @@
 package bpfc_test
 
+//lint:file-ignore U1000 the corpus serves the tests behind the libpcap build tag (libpcap_test.go, random_test.go)
+
 import (
 	"encoding/binary"
 	"errors"

@@ -147,24 +147,7 @@ func TestReleaseStatic(t *testing.T) {
 	needTools(t)
 	dist := t.TempDir()
 	bin := filepath.Join(dist, "sshalive-linux-host")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
-			t.Errorf("%s has a %v program header: dynamically linked", bin, p.Type)
-		}
-	}
-	if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
-		t.Errorf("%s needs %v", bin, libs)
-	}
+	buildStatic(t, bin, "-trimpath", "-ldflags", "-s -w")
 	runIn(t, repoRoot, "make", "-s", "release-static", "DIST="+dist)
 
 	// this test binary: built with cgo unless CGO_ENABLED=0 go test
@@ -186,5 +169,30 @@ func TestReleaseStatic(t *testing.T) {
 	cmd.Dir = repoRoot
 	if out, err := cmd.CombinedOutput(); err == nil {
 		t.Errorf("make release-static passed a cgo binary:\n%s", out)
+	}
+}
+
+// buildStatic builds sshalive with CGO_ENABLED=0 into bin and checks that
+// it is statically linked: no program interpreter, no dynamic section, no
+// shared library.
+func buildStatic(t *testing.T, bin string, flags ...string) {
+	t.Helper()
+	build := exec.Command("go", append(append([]string{"build"}, flags...), "-o", bin, ".")...)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("%s has a %v program header: dynamically linked", bin, p.Type)
+		}
+	}
+	if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
+		t.Errorf("%s needs %v", bin, libs)
 	}
 }

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,25 +18,7 @@ import (
 func TestStaticBinaryLive(t *testing.T) {
 	n := newLabNS(t, nil, nil)
 	bin := filepath.Join(t.TempDir(), "sshalive")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version=v0.0.0-static-test", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
-	}
-	f, err := elf.Open(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	libs, _ := f.ImportedLibraries()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			t.Errorf("the static build has an interpreter (dynamically linked)")
-		}
-	}
-	f.Close()
-	if len(libs) > 0 {
-		t.Errorf("the static build needs %v", libs)
-	}
+	buildStatic(t, bin, "-ldflags", "-X main.version=v0.0.0-static-test")
 	if out, err := exec.Command(bin, "--version").Output(); err != nil || strings.TrimSpace(string(out)) != "sshalive v0.0.0-static-test" {
 		t.Errorf("--version: %q %v", out, err)
 	}
