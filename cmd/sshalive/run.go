@@ -79,43 +79,57 @@ func parseFlags(args []string, stdout io.Writer) (Config, error) {
 		return cfg, errGenerate
 	}
 	cfg.Filter = fs.Args()
+	if err := resolveInputs(&cfg); err != nil || cfg.ListIfaces {
+		return cfg, err
+	}
+	return cfg, validate(cfg)
+}
+
+// resolveInputs decides what to read: -r files (and the files a shell
+// glob after -r gave as arguments), or -i.
+func resolveInputs(cfg *Config) error {
 	if len(cfg.Files) > 0 && allFiles(cfg.Filter) {
 		// -r t*.pcap: the shell gave the other files as arguments
 		cfg.Files, cfg.Filter = append(cfg.Files, cfg.Filter...), nil
 	}
 	switch {
 	case cfg.ListIfaces:
-		return cfg, nil
+		return nil
 	case len(cfg.Files) == 0 && cfg.Interface == "" && allFiles(cfg.Filter):
-		return cfg, fmt.Errorf("no input: %s is a file: read it with -r (sshalive -r %s)", cfg.Filter[0], strings.Join(cfg.Filter, " -r "))
+		return fmt.Errorf("no input: %s is a file: read it with -r (sshalive -r %s)", cfg.Filter[0], strings.Join(cfg.Filter, " -r "))
 	case len(cfg.Files) == 0 && cfg.Interface == "":
-		return cfg, errors.New("no input: give -r FILE (or -r - for stdin), or -i IFACE")
+		return errors.New("no input: give -r FILE (or -r - for stdin), or -i IFACE")
 	case len(cfg.Files) > 0 && cfg.Interface != "":
-		return cfg, errors.New("-r and -i exclude each other")
+		return errors.New("-r and -i exclude each other")
 	}
+	return nil
+}
+
+// validate checks the values and combinations of the flags.
+func validate(cfg Config) error {
 	if err := modeConflict(cfg); err != nil {
-		return cfg, err
+		return err
 	}
 	for _, p := range cfg.Ports {
 		if p < 1 || p > 65535 {
-			return cfg, fmt.Errorf("--port %d: not a TCP port (1-65535)", p)
+			return fmt.Errorf("--port %d: not a TCP port (1-65535)", p)
 		}
 	}
 	if cfg.Count < 0 || cfg.MaxConns < 1 || cfg.IdleTimeout <= 0 || cfg.Duration < 0 || cfg.Interval < 0 || cfg.BufferKiB < 0 {
-		return cfg, errors.New("-c, --duration, --interval, -B, --max-conns and --idle-timeout must not be negative")
+		return errors.New("-c, --duration, --interval, -B, --max-conns and --idle-timeout must not be negative")
 	}
 	if cfg.Snaplen < 96 || cfg.Snaplen > 262144 {
-		return cfg, fmt.Errorf("-s %d: between 96 and 262144 bytes", cfg.Snaplen)
+		return fmt.Errorf("-s %d: between 96 and 262144 bytes", cfg.Snaplen)
 	}
 	if cfg.Interface == "" {
 		for name, set := range map[string]bool{"--duration": cfg.Duration > 0, "--interval": cfg.Interval > 0, "-w": cfg.WriteFile != "", "-U": cfg.PacketBuffered,
 			"--metrics-listen": cfg.MetricsAddr != "", "-Z": cfg.User != "", "-B": cfg.BufferKiB > 0} {
 			if set {
-				return cfg, fmt.Errorf("%s needs live capture (-i IFACE)", name)
+				return fmt.Errorf("%s needs live capture (-i IFACE)", name)
 			}
 		}
 	}
-	return cfg, nil
+	return nil
 }
 
 // errVersion and errGenerate: --version and --generate, which need no input.
