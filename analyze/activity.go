@@ -37,14 +37,14 @@ func (a *Activity) add(at time.Time, m Mark) {
 	if at.Before(a.Start) {
 		at = a.Start
 	}
-	i := int(at.Sub(a.Start) / a.Width)
+	i := int(since(at, a.Start) / a.Width)
 	for i >= activityBuckets {
 		for j := 0; j < activityBuckets/2; j++ {
 			a.Marks[j] = a.Marks[2*j] | a.Marks[2*j+1]
 		}
 		clear(a.Marks[activityBuckets/2:])
 		a.Width *= 2
-		i = int(at.Sub(a.Start) / a.Width)
+		i = int(since(at, a.Start) / a.Width)
 	}
 	a.Marks[i] |= m
 }
@@ -54,7 +54,7 @@ func (a Activity) Buckets(last time.Time) int {
 	if a.Width == 0 {
 		return 0
 	}
-	return min(activityBuckets, int(last.Sub(a.Start)/a.Width)+1)
+	return min(activityBuckets, int(since(last, a.Start)/a.Width)+1)
 }
 
 // mark adds the connection's end.

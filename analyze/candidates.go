@@ -122,12 +122,12 @@ type dataLog struct {
 // settles before any later data is noted. first is the connection's first
 // packet; synSeen says whether the capture holds its start.
 func (l *dataLog) note(d Role, at, first time.Time, synSeen bool, size int) {
-	l.peerQuiet[d] = at.Sub(first)
+	l.peerQuiet[d] = since(at, first)
 	if p := l.lastBy[d.Peer()]; !p.IsZero() {
-		l.peerQuiet[d] = at.Sub(p)
+		l.peerQuiet[d] = since(at, p)
 	}
 	defer func() { l.lastBy[d] = at }()
-	if l.realSeen && at.Sub(l.lastReal) < burstGap {
+	if l.realSeen && since(at, l.lastReal) < burstGap {
 		if at.After(l.lastReal) {
 			l.lastReal = at
 		}
@@ -139,13 +139,13 @@ func (l *dataLog) note(d Role, at, first time.Time, synSeen bool, size int) {
 	b := burst{at: at, by: d}
 	b.add(size)
 	if l.realSeen {
-		b.idle = at.Sub(l.lastReal)
+		b.idle = since(at, l.lastReal)
 	} else {
-		b.idle, b.atLeast = at.Sub(first), !synSeen
+		b.idle, b.atLeast = since(at, first), !synSeen
 	}
-	b.peerQuiet = at.Sub(first)
+	b.peerQuiet = since(at, first)
 	if p := l.lastBy[d.Peer()]; !p.IsZero() {
-		b.peerQuiet = at.Sub(p)
+		b.peerQuiet = since(at, p)
 	}
 	copy(l.bursts[1:], l.bursts[:len(l.bursts)-1])
 	l.bursts[0] = b
@@ -179,7 +179,7 @@ func (f *flow) onData(x tcpFact, ev int32) {
 	isReply := false
 	if cs.hasPd[p] {
 		c := cs.pend[p]
-		lat := at.Sub(c.at)
+		lat := since(at, c.at)
 		// With exact sizes, data that cannot be the reply leaves a request
 		// waiting for it (output streaming past a keepalive).
 		win := f.tcp.replyWindow()
@@ -195,7 +195,7 @@ func (f *flow) onData(x tcpFact, ev int32) {
 	}
 	if cs.hasPd[d] {
 		c := &cs.pend[d]
-		gap := at.Sub(c.at)
+		gap := since(at, c.at)
 		c.crowded = gap < loneGap
 		switch {
 		case f.padding(d, c.size, gap):
@@ -226,9 +226,9 @@ func (f *flow) candidate(x tcpFact, ev int32, isReply bool) sshCand {
 	idle := unknownIdle
 	switch {
 	case f.tcp.dir[p].dataSeen:
-		idle = at.Sub(f.tcp.dir[p].lastData)
+		idle = since(at, f.tcp.dir[p].lastData)
 	case f.tcp.synSeen:
-		idle = at.Sub(f.tcp.first)
+		idle = since(at, f.tcp.first)
 	}
 	return sshCand{at: at, size: x.newBytes, idle: f.ssh.timer[d].idle(idle, x.sentIdle),
 		probeEv: ev, replyEv: -1, seq: x.seq, reply: isReply,
@@ -273,7 +273,7 @@ func (f *flow) settlePending(at time.Time) {
 	for _, d := range []Role{Client, Server} {
 		if f.cands.hasPd[d] {
 			c := f.cands.pend[d]
-			c.pending = f.tcp.end.How == "" && at.Sub(c.at) < f.tcp.replyWindow()
+			c.pending = f.tcp.end.How == "" && since(at, c.at) < f.tcp.replyWindow()
 			f.settle(d, c)
 			f.cands.hasPd[d] = false
 		}

@@ -287,7 +287,7 @@ func (f *flow) keepaliveStats(d Role, g []accepted, mode string) Keepalives {
 			k.Message = MsgUnknown
 		}
 		if i > 0 {
-			intervals = append(intervals, a.at.Sub(g[i-1].at))
+			intervals = append(intervals, since(a.at, g[i-1].at))
 		}
 		if a.idle != unknownIdle {
 			idles = append(idles, a.idle)
@@ -352,7 +352,7 @@ func (f *flow) tcpKeepalives(d Role) (Keepalives, bool) {
 	for i, p := range ps {
 		sizes[p.bytes]++
 		if i > 0 {
-			gap := p.at.Sub(ps[i-1].at)
+			gap := since(p.at, ps[i-1].at)
 			intervals = append(intervals, gap)
 			if ps[i-1].answered {
 				afterAnswered = append(afterAnswered, gap)

@@ -66,7 +66,7 @@ func diagnose(x endFacts) End {
 			ref = x.last
 		}
 		if !x.lastReal.After(ref) {
-			e.IdleBeforeEnd, e.HasIdle = ref.Sub(x.lastReal), true
+			e.IdleBeforeEnd, e.HasIdle = since(ref, x.lastReal), true
 		}
 	}
 	for _, try := range []func(endFacts, *End) bool{tcpKeepaliveTimeout, stalled, keepaliveTimeout, captureEnded, idleLogout, orderlyEnd} {
@@ -94,7 +94,7 @@ func tcpKeepaliveTimeout(x endFacts, e *End) bool {
 		if e.AliveUntil.After(e.At) || e.AliveUntil.IsZero() {
 			e.AliveUntil = time.Time{}
 		} else {
-			e.DetectedAfter = e.At.Sub(e.AliveUntil)
+			e.DetectedAfter = since(e.At, e.AliveUntil)
 			e.Evidence = append(e.Evidence, Evidence{At: e.AliveUntil, Kind: EvLastFrom, Who: peer})
 		}
 		e.Evidence = append(e.Evidence,
@@ -108,7 +108,7 @@ func tcpKeepaliveTimeout(x endFacts, e *End) bool {
 // rstAnswers reports whether the end is the peer's RST answering d's
 // unacknowledged segment o.
 func rstAnswers(e *End, d Role, o outstanding) bool {
-	return e.How == "rst" && e.By == d.Peer() && !e.At.Before(o.at) && e.At.Sub(o.at) <= rstAnswer
+	return e.How == "rst" && e.By == d.Peer() && !e.At.Before(o.at) && since(e.At, o.at) <= rstAnswer
 }
 
 // stalled: a segment the peer never acknowledged, retransmitted or answered
@@ -185,7 +185,7 @@ func keepaliveTimeout(x endFacts, e *End) bool {
 		e.Cause, e.Actor, e.UnansweredProbes = CauseKeepaliveTimeout, k.Sender, k.TrailingUnanswered
 		if !k.LastAnswered.IsZero() {
 			e.AliveUntil = k.LastAnswered
-			e.DetectedAfter = e.At.Sub(k.LastAnswered)
+			e.DetectedAfter = since(e.At, k.LastAnswered)
 			e.Evidence = append(e.Evidence, Evidence{At: k.LastAnswered, Kind: EvLastProbeAnswered, Who: k.Sender})
 		}
 		e.Evidence = append(e.Evidence,
@@ -226,9 +226,9 @@ func lastBurst(x endFacts, e *End) *burst {
 // logout — a shell's TMOUT, or a command whose last act was to print,
 // which the wire cannot tell apart.
 func idleLogout(x endFacts, e *End) bool {
-	if e.How == "fin" && e.By == Server && x.bareEnd && !x.quietEnd.IsZero() && e.At.Sub(x.quietEnd) >= minLogoutIdle {
+	if e.How == "fin" && e.By == Server && x.bareEnd && !x.quietEnd.IsZero() && since(e.At, x.quietEnd) >= minLogoutIdle {
 		e.Cause, e.Actor, e.Logout = CauseIdleLogout, Server, LogoutBare
-		e.IdleBeforeEnd, e.HasIdle = e.At.Sub(x.quietEnd), true
+		e.IdleBeforeEnd, e.HasIdle = since(e.At, x.quietEnd), true
 		e.Evidence = append(e.Evidence,
 			Evidence{At: x.quietEnd, Kind: EvLastData},
 			Evidence{At: e.At, Kind: EvCloses, Who: Server, How: e.How})
@@ -236,7 +236,7 @@ func idleLogout(x endFacts, e *End) bool {
 	}
 	b := lastBurst(x, e)
 	sLast, quiet := x.lastAtEnd[Server], x.quietAtEnd[Server] // the client's silence until the server's last data
-	if b == nil || sLast.IsZero() || e.At.Sub(sLast) > logoutToClose || quiet < minLogoutIdle {
+	if b == nil || sLast.IsZero() || since(e.At, sLast) > logoutToClose || quiet < minLogoutIdle {
 		return false
 	}
 	e.Actor = Server
@@ -269,7 +269,7 @@ func orderlyEnd(x endFacts, e *End) bool {
 		return false
 	}
 	e.Cause, e.Actor = CauseUserExit, e.By
-	if b := lastBurst(x, e); b != nil && e.At.Sub(b.at) <= logoutToClose {
+	if b := lastBurst(x, e); b != nil && since(e.At, b.at) <= logoutToClose {
 		e.Actor = b.by
 		e.Evidence = append(e.Evidence, Evidence{At: b.at, Kind: EvDataAfter, Who: b.by, Idle: b.idle})
 	}
@@ -288,7 +288,7 @@ func refineIdle(b *burst, ssh []Keepalives) {
 		if k.TimerSeconds == 0 || !k.First.Before(b.at) {
 			continue
 		}
-		if idle := b.at.Sub(k.First.Add(-time.Duration(k.TimerSeconds) * time.Second)); idle > b.idle {
+		if idle := since(b.at, k.First.Add(-time.Duration(k.TimerSeconds) * time.Second)); idle > b.idle {
 			b.idle = idle
 		}
 	}

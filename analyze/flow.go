@@ -74,9 +74,9 @@ func (f *flow) lastDataBefore() time.Time {
 		f.data.byAtEnd[d], f.data.quietAtEnd[d] = f.data.lastBy[d], f.data.peerQuiet[d]
 		if c := f.cands.pend[d]; f.cands.hasPd[d] && !c.reply && c.at.After(f.data.byAtEnd[d]) {
 			f.data.byAtEnd[d] = c.at
-			f.data.quietAtEnd[d] = c.at.Sub(f.tcp.first)
+			f.data.quietAtEnd[d] = since(c.at, f.tcp.first)
 			if p := f.data.lastBy[Role(d).Peer()]; !p.IsZero() {
-				f.data.quietAtEnd[d] = c.at.Sub(p)
+				f.data.quietAtEnd[d] = since(c.at, p)
 			}
 		}
 		if f.data.byAtEnd[d].After(t) {

@@ -192,7 +192,7 @@ func inferSSH(inf *Inferred, c *Conn, k Keepalives, server Banner) {
 	// CountMax: the prober closed about one interval after a run of
 	// unanswered probes that its peer's TCP stack still acknowledged.
 	if k.TrailingUnanswered > 0 && c.End.How != "open" && c.End.By == k.Sender {
-		after := c.End.At.Sub(k.Last)
+		after := since(c.End.At, k.Last)
 		if after >= period/2 && after <= period*3/2+time.Second {
 			n := intp(k.TrailingUnanswered)
 			name := "ServerAliveCountMax"
@@ -219,7 +219,7 @@ func inferTCP(inf *Inferred, c *Conn, k Keepalives, ps []tcpProbe) {
 	if k.TrailingUnanswered >= 2 {
 		var gaps []time.Duration
 		for i := len(ps) - k.TrailingUnanswered + 1; i < len(ps); i++ {
-			gaps = append(gaps, ps[i].at.Sub(ps[i-1].at))
+			gaps = append(gaps, since(ps[i].at, ps[i-1].at))
 		}
 		inf.TCPKeepaliveIntvl = intp(max(1, secs(newStats(gaps).Median)))
 	}

@@ -108,7 +108,7 @@ func clockwork(members []sshCand, earlyFirst bool) []sshCand {
 	if len(best) < minClockwork {
 		return nil
 	}
-	if i := best[0] - 1; earlyFirst && i >= 0 && members[best[0]].at.Sub(members[i].at) < bestP {
+	if i := best[0] - 1; earlyFirst && i >= 0 && since(members[best[0]].at, members[i].at) < bestP {
 		best = append([]int{i}, best...)
 	}
 	out := make([]sshCand, 0, len(best))
@@ -131,7 +131,7 @@ func longestRun(members []sshCand, p time.Duration) []int {
 		for last := i; ; {
 			want := members[last].at.Add(p)
 			j := sort.Search(len(members), func(k int) bool { return !members[k].at.Before(want.Add(-tol)) })
-			if j >= len(members) || j <= last || members[j].at.Sub(want) > tol {
+			if j >= len(members) || j <= last || since(members[j].at, want) > tol {
 				break
 			}
 			run = append(run, j)
@@ -158,7 +158,7 @@ func periods(members []sshCand) []time.Duration {
 	var cs []cand
 	for i := range ms {
 		for j := i + 1; j < len(ms) && j <= i+4; j++ {
-			g := ms[j].at.Sub(ms[i].at)
+			g := since(ms[j].at, ms[i].at)
 			if g < minIdle || slices.ContainsFunc(cs, func(c cand) bool { return (c.g - g).Abs() <= clockTolerance(g)/4 }) {
 				continue
 			}
@@ -189,7 +189,7 @@ func support(ms []sshCand, g time.Duration) int {
 	for i := range ms {
 		want := ms[i].at.Add(g)
 		j := sort.Search(len(ms), func(k int) bool { return !ms[k].at.Before(want.Add(-tol)) })
-		if j < len(ms) && ms[j].at.Sub(want) <= tol {
+		if j < len(ms) && since(ms[j].at, want) <= tol {
 			n++
 		}
 	}
@@ -270,7 +270,7 @@ func byCompression(cands []sshCand, sh []keepaliveShape, keystroke int, closeAt 
 	first := true
 	for _, c := range cands {
 		switch {
-		case c.crowded || !closeAt.IsZero() && closeAt.Sub(c.at) < closing:
+		case c.crowded || !closeAt.IsZero() && since(closeAt, c.at) < closing:
 			continue
 		case c.size == size && (c.answered && fits(c) || c.retrans > 0):
 		case c.answered && c.size > size && first && early(c):

@@ -122,7 +122,7 @@ type seenSeg struct {
 func (t *tcpConn) duplicate(seg *Segment, d Role, at time.Time) bool {
 	win := max(time.Millisecond, t.rtt()/2)
 	for _, r := range t.recent[d] {
-		if r.n > 0 && r.seq == seg.Seq && r.n == seg.PayloadLen && at.Sub(r.at) < win {
+		if r.n > 0 && r.seq == seg.Seq && r.n == seg.PayloadLen && since(at, r.at) < win {
 			return true
 		}
 	}
@@ -204,7 +204,7 @@ func (t *tcpConn) observe(seg *Segment, d Role) tcpFact {
 	if x.newBytes > 0 {
 		x.sentIdle = unknownIdle
 		if ds.dataSeen {
-			x.sentIdle = x.at.Sub(ds.lastData)
+			x.sentIdle = since(x.at, ds.lastData)
 		}
 		ds.lastData, ds.dataSeen = x.at, true
 	}
@@ -222,7 +222,7 @@ func (t *tcpConn) control(seg *Segment, d Role, at time.Time) {
 			t.synAt, t.isn = at, seg.Seq
 		}
 	} else if d == Client && t.hsRTT == 0 && !t.synAt.IsZero() && t.dir[Server].hasNext && fl.Has(FlagACK) && seg.Ack == t.dir[Server].next {
-		t.hsRTT = max(at.Sub(t.synAt), time.Microsecond)
+		t.hsRTT = max(since(at, t.synAt), time.Microsecond)
 	}
 	if fl&(FlagFIN|FlagRST) != 0 && t.end.How == "" {
 		t.end = End{How: "fin", By: d, At: at}
@@ -249,7 +249,7 @@ func (t *tcpConn) clock(at time.Time) (time.Time, time.Duration) {
 			}
 		}
 		t.jump = clockJumpMark{}
-		if gap = at.Sub(t.last); gap > clockJump {
+		if gap = since(at, t.last); gap > clockJump {
 			t.jump = clockJumpMark{before: t.last, longest: t.longestIdle}
 		}
 		if gap > t.longestIdle {
@@ -279,13 +279,13 @@ func (t *tcpConn) keepalive(seg *Segment, d Role, at time.Time) (segKind, time.D
 		next, known = ps.ack, true
 	}
 	if known && seg.PayloadLen <= 1 && seg.Seq == next-1 &&
-		at.Sub(t.lastSent[d]) >= tcpProbeMinGap && (!ps.hasAck || ps.ack == next) {
+		since(at, t.lastSent[d]) >= tcpProbeMinGap && (!ps.hasAck || ps.ack == next) {
 		if ps.seen && ps.window == 0 {
 			return segWindowProbe, 0
 		}
 		idle := time.Duration(0)
 		if !t.lastHeard[d].IsZero() {
-			idle = at.Sub(t.lastHeard[d])
+			idle = since(at, t.lastHeard[d])
 		}
 		t.probeAt[d], t.probePend[d] = at, true
 		return segTCPProbe, idle
@@ -293,7 +293,7 @@ func (t *tcpConn) keepalive(seg *Segment, d Role, at time.Time) (segKind, time.D
 	p := d.Peer()
 	if seg.PayloadLen == 0 && t.probePend[p] && seg.Ack == ps.next && (!ds.hasNext || seg.Seq == ds.next) {
 		t.probePend[p] = false
-		if at.Sub(t.probeAt[p]) <= 2*t.replyWindow() {
+		if since(at, t.probeAt[p]) <= 2*t.replyWindow() {
 			return segTCPProbeAck, 0
 		}
 	}
@@ -340,7 +340,7 @@ func (t *tcpConn) acked(d Role, ack uint32, at time.Time, pure bool) {
 	if o := &t.out[d.Peer()]; o.on && ps.hasNext && !seqLess(ack, ps.next) {
 		o.on = false
 		p := d.Peer()
-		if sample := at.Sub(o.at); pure && o.retrans == 0 && (!t.ackTimed[p] || sample < t.minAck[p]) {
+		if sample := since(at, o.at); pure && o.retrans == 0 && (!t.ackTimed[p] || sample < t.minAck[p]) {
 			t.minAck[p], t.ackTimed[p] = sample, true
 		}
 	}

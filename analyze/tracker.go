@@ -162,7 +162,7 @@ func (t *Tracker) Observe(seg Segment) {
 	}
 	t.route(k, seg, true)
 	if now, ok := t.clock(seg.At); ok {
-		if t.sinceSwp++; t.sinceSwp >= sweepEvery || now.Sub(t.lastSwp) >= sweepPeriod {
+		if t.sinceSwp++; t.sinceSwp >= sweepEvery || since(now, t.lastSwp) >= sweepPeriod {
 			t.Advance(now)
 		}
 	}
@@ -295,16 +295,16 @@ func (t *Tracker) newFlow(seg Segment) *flow {
 // sweep summarises connections idle past the timeout and closed ones past
 // their linger time, walking each list from its stale end.
 func (t *Tracker) sweep(now time.Time) {
-	for e := t.attempts.l.Back(); e != nil && now.Sub(e.Value.(*attempt).last) > freshTimeout; e = t.attempts.l.Back() {
+	for e := t.attempts.l.Back(); e != nil && since(now, e.Value.(*attempt).last) > freshTimeout; e = t.attempts.l.Back() {
 		t.dropAttempt(false)
 	}
-	for f := t.closed.tail; f != nil && now.Sub(f.tcp.last) > t.cfg.ClosedLinger; f = t.closed.tail {
+	for f := t.closed.tail; f != nil && since(now, f.tcp.last) > t.cfg.ClosedLinger; f = t.closed.tail {
 		t.finish(f, false)
 	}
-	for f := t.fresh.tail; f != nil && now.Sub(f.tcp.last) > freshTimeout; f = t.fresh.tail {
+	for f := t.fresh.tail; f != nil && since(now, f.tcp.last) > freshTimeout; f = t.fresh.tail {
 		t.finish(f, false)
 	}
-	for f := t.open.tail; f != nil && now.Sub(f.tcp.last) > t.cfg.IdleTimeout; f = t.open.tail {
+	for f := t.open.tail; f != nil && since(now, f.tcp.last) > t.cfg.IdleTimeout; f = t.open.tail {
 		t.finish(f, false)
 	}
 }

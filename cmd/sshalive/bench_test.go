@@ -183,3 +183,19 @@ func BenchmarkBigDecodeOnly(b *testing.B)   { decodeOnly(b, big(b)) }
 func BenchmarkBigReadOnly(b *testing.B)     { readOnly(b, big(b)) }
 func BenchmarkBigGopacket(b *testing.B)     { gopacketDecode(b, big(b)) }
 func BenchmarkBigFullAnalysis(b *testing.B) { fullAnalysis(b, big(b)) }
+
+// BenchmarkBigCommand is the whole command, as `sshalive -r FILE --json`
+// runs it, output discarded.
+func BenchmarkBigCommand(b *testing.B) {
+	in := big(b)[0]
+	b.ReportAllocs()
+	var packets int64
+	for b.Loop() {
+		var errb bytes.Buffer
+		if code := run(context.Background(), []string{"-r", in.path, "--json"}, nil, io.Discard, &errb); code != exitOK {
+			b.Fatalf("exit %d: %s", code, errb.String())
+		}
+		packets += 1792000
+	}
+	reportRate(b, packets)
+}

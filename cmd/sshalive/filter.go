@@ -15,6 +15,7 @@ import (
 type filter struct {
 	expr  string // tcpdump expression; when set, it alone decides
 	ports map[uint16]bool
+	isSSH *[1024]uint64 // ports as a bitmap: match runs for every packet
 	desc  string
 	other map[uint16]bool // ports outside the filter that sent an SSH banner
 	mu    sync.Mutex      // guards other: decoders notice in parallel
@@ -41,11 +42,19 @@ func newFilter(cfg Config) (*filter, error) {
 		desc = append(desc, "tcp port "+strconv.Itoa(p))
 	}
 	f.desc = strings.Join(desc, " or ")
+	f.isSSH = new([1024]uint64)
+	for p := range f.ports {
+		f.isSSH[p>>6] |= 1 << (p & 63)
+	}
 	return f, nil
 }
 
 func (f *filter) match(s *analyze.Segment) bool {
-	return f.expr != "" || f.ports[s.Src.Port()] || f.ports[s.Dst.Port()]
+	if f.expr != "" {
+		return true
+	}
+	a, b := s.Src.Port(), s.Dst.Port()
+	return f.isSSH[a>>6]&(1<<(a&63)) != 0 || f.isSSH[b>>6]&(1<<(b&63)) != 0
 }
 
 func (f *filter) String() string { return f.desc }
