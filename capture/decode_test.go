@@ -207,6 +207,7 @@ func FuzzReadFile(f *testing.F) {
 		return allocs[0].Value.Uint64()
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		sameAsReadPacket(t, "fuzz input", data)
 		before := allocated()
 		defer func() {
 			if grew := allocated() - before; grew > 16<<20 {

@@ -105,20 +105,7 @@ func (f *File) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 		f.count++
 		return data, ci, nil
 	}
-	f.done = true
-	damage := f.st.damage()
-	switch {
-	case errors.Is(err, io.EOF) && damage != nil:
-		return nil, ci, damage
-	case errors.Is(err, io.EOF):
-		return nil, ci, io.EOF
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		err = ErrTruncated
-	}
-	if damage != nil {
-		return nil, ci, fmt.Errorf("after packet %d: %w; %w", f.count, err, damage)
-	}
-	return nil, ci, fmt.Errorf("after packet %d: %w", f.count, err)
+	return nil, ci, f.fail(err)
 }
 
 // OpenFile opens a capture file; "-" reads standard input (stdin is used

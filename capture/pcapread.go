@@ -23,6 +23,14 @@ type pcapReader struct {
 	link    layers.LinkType
 	hdr     [16]byte
 	st      *readState
+	// batch's state: the start of a record the last batch ended inside,
+	// the bytes of an oversized record still to read past, and whether
+	// (and how) the input ended.
+	carry   []byte
+	skip    int64
+	skipped int64 // the oversized record's length
+	ended   bool
+	readErr error
 }
 
 func newPcapReader(br *bufio.Reader, st *readState) (*pcapReader, error) {
@@ -66,14 +74,8 @@ func (r *pcapReader) next() ([]byte, gopacket.CaptureInfo, error) {
 		}
 		caplen := int64(r.order.Uint32(r.hdr[8:12]))
 		origlen := int64(r.order.Uint32(r.hdr[12:16]))
-		// A record longer than the snap length (or than MaxPacket when the
-		// snap length is smaller) means the header is garbage: stop, as
-		// there is no telling where the next record starts.
-		if caplen > max(int64(r.snaplen), MaxPacket) {
-			return nil, ci, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, r.snaplen)
-		}
-		if caplen > origlen {
-			return nil, ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, origlen)
+		if err := r.check(caplen, origlen); err != nil {
+			return nil, ci, err
 		}
 		r.st.records++
 		if caplen > MaxPacket {
@@ -87,15 +89,32 @@ func (r *pcapReader) next() ([]byte, gopacket.CaptureInfo, error) {
 		if err != nil {
 			return nil, ci, err
 		}
-		sec, frac := int64(r.order.Uint32(r.hdr[0:4])), int64(r.order.Uint32(r.hdr[4:8]))
-		unit := int64(1000)
-		if r.nanos {
-			unit = 1
-		}
-		ci.Timestamp = r.st.timestamp(sec, frac*unit, frac*unit < 1e9)
-		ci.CaptureLength, ci.Length = int(caplen), int(origlen)
-		return data, ci, nil
+		return data, r.info(r.hdr[:], caplen, origlen), nil
 	}
+}
+
+// check refuses a record header that cannot be right. A record longer
+// than the snap length (or than MaxPacket when the snap length is smaller)
+// means the header is garbage: stop, as there is no telling where the
+// next record starts.
+func (r *pcapReader) check(caplen, origlen int64) error {
+	if caplen > max(int64(r.snaplen), MaxPacket) {
+		return fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, r.snaplen)
+	}
+	if caplen > origlen {
+		return fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, origlen)
+	}
+	return nil
+}
+
+// info is the capture info of a record with header h.
+func (r *pcapReader) info(h []byte, caplen, origlen int64) gopacket.CaptureInfo {
+	sec, frac := int64(r.order.Uint32(h[0:4])), int64(r.order.Uint32(h[4:8]))
+	unit := int64(1000)
+	if r.nanos {
+		unit = 1
+	}
+	return gopacket.CaptureInfo{Timestamp: r.st.timestamp(sec, frac*unit, frac*unit < 1e9), CaptureLength: int(caplen), Length: int(origlen)}
 }
 
 // record returns the next n bytes: in place in bufio's buffer when they

@@ -5,7 +5,8 @@
 # the floors over the same file on 1 core (a bare record walk, gopacket's
 # pcapgo + DecodingLayerParser, sshalive's read + decode) and the full
 # analysis on 1, 2 and all cores: packets/s, MB/s, allocations per packet,
-# the ratio to the gopacket floor and to itself on 1 core; the peak RSS of `sshalive -r FILE --json`, and of a SYN flood;
+# the ratio to the gopacket floor and to itself on 1 core (best of 3, each
+# run pinned to its cores with taskset); the peak RSS of `sshalive -r FILE --json`, and of a SYN flood;
 # and, where tshark is installed, its time for -Y tcp.analysis.keep_alive
 # over the same file. Writes only under a temporary directory.
 set -euo pipefail
@@ -23,9 +24,22 @@ bytes=$(stat -c %s "$pcap")
 echo "bench: $pcap, $((bytes / 1048576)) MiB"
 
 cpus=$(nproc)
-list=1,2
-[ "$cpus" -gt 2 ] && list=1,2,$cpus
-SSHALIVE_BENCH_PCAP=$pcap go test ./cmd/sshalive -run '^$' -bench 'Big' -benchmem -benchtime 3x -count 3 -cpu "$list" |
+list="1 2"
+[ "$cpus" -gt 2 ] && list="1 2 $cpus"
+# One test binary, pinned with taskset to as many cores as it may use
+# (GOMAXPROCS alone does not stop the kernel's share of a read running on
+# another core): the floors on one core, the full analysis on 1, 2 and
+# all cores.
+go test -c -o "$work/bench.test" ./cmd/sshalive
+export SSHALIVE_BENCH_PCAP=$pcap
+{
+	(cd cmd/sshalive && taskset -c 0 "$work/bench.test" -test.run '^$' -test.bench 'Big(ReadOnly|Gopacket|DecodeOnly)$' \
+		-test.benchmem -test.benchtime 3x -test.count 3 -test.cpu 1)
+	for c in $list; do
+		(cd cmd/sshalive && taskset -c "0-$((c - 1))" "$work/bench.test" -test.run '^$' -test.bench 'BigFullAnalysis$' \
+			-test.benchmem -test.benchtime 3x -test.count 3 -test.cpu "$c")
+	done
+} |
 	awk -v bytes="$bytes" '
 	/^BenchmarkBig/ {
 		name = $1; ns = $3; for (i = 4; i < NF; i++) { if ($(i+1) == "packets/s") pps = $i; if ($(i+1) == "allocs/op") allocs = $i }

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/sshalive/sshalive/analyze"
@@ -19,7 +18,9 @@ import (
 //
 //	reader ──chunks──▶ decoders (one per core) ──segments by connection──▶ shard workers (one per Tracker)
 //
-// One goroutine reads the file's records and copies them into chunks. Each
+// One goroutine reads the file into chunks (capture.File.ReadBatch: a
+// classic pcap is read straight into the chunk and its records found in
+// place). Each
 // chunk is decoded by one of the decoders, which splits its segments by
 // connection (analyze.Shards.Of). Each shard worker observes its part of
 // every chunk, in the order the chunks were read, so a connection's
@@ -28,18 +29,13 @@ import (
 // with it: segments point into its bytes, never copied again.
 
 const (
-	chunkRecords = 1024
-	chunkBytes   = 256 << 10 // a chunk ends past this many bytes of records
+	chunkRecords = 4096      // records a chunk holds at most
+	chunkBytes   = 256 << 10 // bytes a chunk reads (a record it ends inside goes to the next)
 )
-
-type record struct {
-	off, n int
-	ci     gopacket.CaptureInfo
-}
 
 type chunk struct {
 	buf     []byte
-	recs    []record
+	recs    []capture.Record
 	packets int64
 	err     error               // how reading ended after this chunk; nil: more follow
 	segs    [][]analyze.Segment // per shard, filled by a decoder
@@ -66,7 +62,7 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 	// enough that they cost little memory (about 300 KiB each).
 	pool := make(chan *chunk, len(decoders)+nshards+4)
 	for range cap(pool) {
-		pool <- &chunk{buf: make([]byte, 0, chunkBytes+64<<10), recs: make([]record, 0, chunkRecords), segs: make([][]analyze.Segment, nshards)}
+		pool <- &chunk{buf: make([]byte, 0, 2*chunkBytes), recs: make([]capture.Record, 0, chunkRecords), segs: make([][]analyze.Segment, nshards)}
 	}
 	toDecode := make(chan *chunk, cap(pool))
 	toShard := make([]chan *chunk, nshards)
@@ -152,12 +148,12 @@ func (d *chunkDecoder) run(in <-chan *chunk) {
 			c.segs[i] = c.segs[i][:0]
 		}
 		for _, r := range c.recs {
-			data := c.buf[r.off : r.off+r.n : r.off+r.n]
+			data := c.buf[r.Off : r.Off+r.Len : r.Off+r.Len]
 			if d.bpf != nil && !d.bpf.Match(data) {
 				continue
 			}
 			var seg analyze.Segment
-			if !d.dec.Decode(data, r.ci, &seg) {
+			if !d.dec.Decode(data, r.CI, &seg) {
 				continue
 			}
 			if !d.filter.match(&seg) {
@@ -181,29 +177,28 @@ type chunkReader struct {
 }
 
 // fill refills c with the next records; c.err is io.EOF at the end (or at
-// the -c limit), errInterrupted on cancel, or the read error.
+// the -c limit), errInterrupted on cancel, or the read error (the records
+// before it are in c).
 func (r *chunkReader) fill(c *chunk) {
 	c.buf, c.recs, c.packets, c.err = c.buf[:0], c.recs[:0], 0, nil
-	for len(c.recs) < chunkRecords && len(c.buf) < chunkBytes {
-		if r.total&1023 == 0 && r.ctx.Err() != nil {
-			c.err = fmt.Errorf("%w after packet %d: the rest of the file was not read", errInterrupted, r.total)
-			return
-		}
-		if r.limit > 0 && r.total >= r.limit {
+	if r.ctx.Err() != nil {
+		c.err = fmt.Errorf("%w after packet %d: the rest of the file was not read", errInterrupted, r.total)
+		return
+	}
+	maxRecs := chunkRecords
+	if r.limit > 0 {
+		if maxRecs = int(min(int64(maxRecs), r.limit-r.total)); maxRecs <= 0 {
 			c.err = io.EOF
 			return
 		}
-		data, ci, err := r.f.ReadPacket()
-		if err != nil {
-			c.err = err
-			return
-		}
-		r.total++
-		c.packets++
-		if r.progress != nil && r.total&4095 == 0 {
-			r.progress.update(r.f, r.total)
-		}
-		c.recs = append(c.recs, record{off: len(c.buf), n: len(data), ci: ci})
-		c.buf = append(c.buf, data...)
+	}
+	c.buf, c.recs, c.err = r.f.ReadBatch(c.buf, c.recs, maxRecs, chunkBytes)
+	c.packets = int64(len(c.recs))
+	r.total += c.packets
+	if c.err == nil && r.limit > 0 && r.total >= r.limit {
+		c.err = io.EOF
+	}
+	if r.progress != nil && r.total/4096 != (r.total-c.packets)/4096 {
+		r.progress.update(r.f, r.total)
 	}
 }
