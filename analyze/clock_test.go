@@ -20,7 +20,7 @@ func TestSince(t *testing.T) {
 		case 0:
 			b = at(r.Int64N(max))
 		case 1:
-			b = a.Add(time.Duration(r.Int64N(int64(48 * time.Hour))) - 24*time.Hour)
+			b = a.Add(time.Duration(r.Int64N(int64(48*time.Hour))) - 24*time.Hour)
 		default:
 			b = at(a.Unix() + r.Int64N(1<<34) - 1<<33)
 		}

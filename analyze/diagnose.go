@@ -288,7 +288,7 @@ func refineIdle(b *burst, ssh []Keepalives) {
 		if k.TimerSeconds == 0 || !k.First.Before(b.at) {
 			continue
 		}
-		if idle := since(b.at, k.First.Add(-time.Duration(k.TimerSeconds) * time.Second)); idle > b.idle {
+		if idle := since(b.at, k.First.Add(-time.Duration(k.TimerSeconds)*time.Second)); idle > b.idle {
 			b.idle = idle
 		}
 	}
