@@ -118,7 +118,7 @@ func TestNeedsAttention(t *testing.T) {
 		{"dead path", end(analyze.CauseDeadPath, "open"), true},
 		{"TCP keepalive timeout", end(analyze.CauseTCPKeepaliveTimeout, "rst"), true},
 		{"idle drop", end(analyze.CauseIdleDrop, "open"), true},
-		{"reset without a sign of why", end(analyze.CauseUnknown, "rst"), true},
+		{"reset without a sign of why", end(analyze.CauseUnknown, "rst"), false},
 		{"SSH probes unanswered", unanswered, true},
 		{"a probe awaiting its reply at the capture's end", pending, false},
 		{"TCP keepalive unanswered", tcp, true},
