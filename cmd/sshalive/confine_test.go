@@ -74,21 +74,7 @@ func TestLiveFileCapabilities(t *testing.T) {
 			t.Skipf("%s not installed", bin)
 		}
 	}
-	dir, err := os.MkdirTemp("", "sshalive-caps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	self, _ := os.Executable()
-	raw, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "sshalive")
-	if err := os.WriteFile(bin, raw, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(dir, 0o755)
+	bin := copyForNobody(t)
 	if out, err := exec.Command("setcap", "cap_net_raw=ep", bin).CombinedOutput(); err != nil {
 		t.Skipf("setcap: %v %s (a filesystem without extended attributes?)", err, out)
 	}
@@ -117,5 +103,56 @@ func TestLiveFileCapabilities(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitError ||
 		!strings.Contains(string(out), "-Z root: changing user needs root") || strings.Count(string(out), "\n") != 1 {
 		t.Errorf("-Z root as nobody: %v %q", err, out)
+	}
+}
+
+// copyForNobody copies this test binary where the user nobody can run it.
+func copyForNobody(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sshalive-caps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	self, _ := os.Executable()
+	raw, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "sshalive")
+	if err := os.WriteFile(bin, raw, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	return bin
+}
+
+// TestLiveServiceCapabilities: the systemd unit's deployment, made with
+// setpriv (there is no systemd here): a user of its own, CAP_NET_RAW as an
+// ambient capability and the only one in the bounding set, no_new_privs
+// already set. sshalive captures a real session's probes and holds no
+// capability while it parses them. (The unit's seccomp filter allows
+// capset for this: packaging/sshalive.service.)
+func TestLiveServiceCapabilities(t *testing.T) {
+	n := newLabNS(t, nil, nil)
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("setpriv not installed")
+	}
+	bin := copyForNobody(t)
+	service := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=+net_raw",
+		"--ambient-caps=+net_raw", "--bounding-set=-all,+net_raw", "--no-new-privs", bin}
+	cmd, stdout, stderr := n.start(append(service, "-i", "any", "--duration", "6s", "--json")...)
+	checkConfined(t, cmd, "65534", false)
+	if st := statusOf(t, cmd); st["CapBnd"] != "0000000000002000" {
+		t.Errorf("CapBnd %s, want CAP_NET_RAW alone (the unit's CapabilityBoundingSet)", st["CapBnd"])
+	}
+	if out, err := n.ssh([]string{"-o", "ServerAliveInterval=1"}, "sleep 3").CombinedOutput(); err != nil {
+		t.Fatalf("ssh: %v %s", err, out)
+	}
+	if code := waitExit(t, cmd, 20*time.Second); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if c := oneConn(t, stdout.String()); len(c.SSHKeepalives) != 1 || c.SSHKeepalives[0].Probes < 2 {
+		t.Errorf("keepalives %+v", c.SSHKeepalives)
 	}
 }
