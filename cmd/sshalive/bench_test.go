@@ -63,7 +63,9 @@ func big(b *testing.B) []input {
 	return []input{{path: p}}
 }
 
-func decodeOnly(b *testing.B, inputs []input) {
+// walk reads every packet of inputs for each benchmark iteration and hands
+// it to the visitor made for its file.
+func walk(b *testing.B, inputs []input, visitor func(*capture.File) func([]byte, gopacket.CaptureInfo)) {
 	b.ReportAllocs()
 	var packets int64
 	for b.Loop() {
@@ -72,11 +74,7 @@ func decodeOnly(b *testing.B, inputs []input) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			dec, err := capture.NewDecoder(f.LinkType())
-			if err != nil {
-				b.Fatal(err)
-			}
-			var seg analyze.Segment
+			visit := visitor(f)
 			for {
 				pkt, ci, err := f.ReadPacket()
 				if err == io.EOF {
@@ -85,7 +83,7 @@ func decodeOnly(b *testing.B, inputs []input) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				dec.Decode(pkt, ci, &seg)
+				visit(pkt, ci)
 				packets++
 			}
 			f.Close()
@@ -94,27 +92,24 @@ func decodeOnly(b *testing.B, inputs []input) {
 	reportRate(b, packets)
 }
 
+// decodeOnly reads and decodes every packet, nothing else.
+func decodeOnly(b *testing.B, inputs []input) {
+	walk(b, inputs, func(f *capture.File) func([]byte, gopacket.CaptureInfo) {
+		dec, err := capture.NewDecoder(f.LinkType())
+		if err != nil {
+			b.Fatal(err)
+		}
+		var seg analyze.Segment
+		return func(pkt []byte, ci gopacket.CaptureInfo) { dec.Decode(pkt, ci, &seg) }
+	})
+}
+
 // readOnly walks the records and touches nothing else: the floor of
 // reading.
 func readOnly(b *testing.B, inputs []input) {
-	b.ReportAllocs()
-	var packets int64
-	for b.Loop() {
-		for _, in := range inputs {
-			f, err := capture.OpenFile(in.path, in.stdin())
-			if err != nil {
-				b.Fatal(err)
-			}
-			for {
-				if _, _, err := f.ReadPacket(); err != nil {
-					break
-				}
-				packets++
-			}
-			f.Close()
-		}
-	}
-	reportRate(b, packets)
+	walk(b, inputs, func(*capture.File) func([]byte, gopacket.CaptureInfo) {
+		return func([]byte, gopacket.CaptureInfo) {}
+	})
 }
 
 // gopacketDecode is the reference the goals are stated against: gopacket's

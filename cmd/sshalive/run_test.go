@@ -437,24 +437,7 @@ func TestGolden(t *testing.T) {
 					args = append(args, "--json")
 				}
 				out, _, _ := sshalive(t, args...)
-				out = strings.ReplaceAll(out, pcapDir+"/", "")
-				golden := filepath.Join(pcapDir, "golden", c.File+"."+mode)
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if out != string(want) {
-					t.Errorf("output differs from %s (run with -update after checking):\n%s", golden, out)
-				}
+				checkGolden(t, c.File+"."+mode, out)
 			})
 		}
 	}
