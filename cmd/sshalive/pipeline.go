@@ -43,6 +43,10 @@ type chunk struct {
 	left    atomic.Int32        // shards yet to observe it
 }
 
+// chunks keeps the chunks of earlier files for the next: reading a hundred
+// small files costs the buffers of one.
+var chunks sync.Pool
+
 // readFile feeds one capture file into the shards. It returns what was
 // read even when the file fails part way.
 func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter, shards *analyze.Shards, limit int64, progress *progressLine) (res readResult, err error) {
@@ -62,8 +66,20 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 	// enough that they cost little memory (about 300 KiB each).
 	pool := make(chan *chunk, len(decoders)+nshards+4)
 	for range cap(pool) {
-		pool <- &chunk{buf: make([]byte, 0, 2*chunkBytes), recs: make([]capture.Record, 0, chunkRecords), segs: make([][]analyze.Segment, nshards)}
+		c, _ := chunks.Get().(*chunk)
+		if c == nil {
+			c = &chunk{} // its buffers grow as its first reads need
+		}
+		if len(c.segs) != nshards {
+			c.segs = make([][]analyze.Segment, nshards)
+		}
+		pool <- c
 	}
+	defer func() { // every chunk is back in pool once the workers are done
+		for range cap(pool) {
+			chunks.Put(<-pool)
+		}
+	}()
 	toDecode := make(chan *chunk, cap(pool))
 	toShard := make([]chan *chunk, nshards)
 	var wg sync.WaitGroup
