@@ -304,6 +304,7 @@ func TestLiveHangup(t *testing.T) {
 // the capture ends with both written (they once failed after the capture,
 // "permission denied", the report lost).
 func TestLiveDropPrivileges(t *testing.T) {
+	needSearchableRoot(t)
 	n := newLabNS(t, nil, nil)
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o700); err != nil {
