@@ -4,7 +4,7 @@
 # no bash-completion). Installs the .deb (default: this machine's architecture
 # from dist/, so run make release first) in a throwaway chroot and checks, with
 # the base system only: dpkg -i, sshalive --version, a bundled capture read with
-# -r, the binary static (ldd), every file where the package promises it, the
+# -r, a live capture on lo (AF_PACKET: no libpcap), the binary static (ldd), every file where the package promises it, the
 # service not enabled, no file capability. Then, with man-db, bash-completion,
 # zsh and fish installed from Debian: man finds and renders the page without
 # warnings, and each shell loads the completion from where it was installed.
@@ -74,6 +74,7 @@ check "no Go, gcc or libpcap" '! command -v go && ! command -v gcc && ! ls /usr/
 check "dpkg -i" "dpkg -i /tmp/$(basename "$deb") >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; exit 1; }; dpkg-query -W sshalive"
 check "sshalive --version" 'sshalive --version'
 check "sshalive -r $(basename "$pcap")" "sshalive -r /tmp/$(basename "$pcap") | grep -m1 -o 'sends SSH keepalives.*ServerAliveInterval [0-9]*'"
+check "sshalive -i lo (live, no libpcap)" 'sshalive -i lo --duration 1s --json 2>/tmp/live.err | tail -1 | grep -o "\"interface\":\"lo\"" || { cat /tmp/live.err; exit 1; }'
 check "ldd /usr/bin/sshalive" 'out=$(ldd /usr/bin/sshalive 2>&1); echo "$out" | grep -q "not a dynamic executable" && echo "$out" | tr -s " \t" " "'
 check "files in place" 'for f in /usr/bin/sshalive /usr/share/man/man1/sshalive.1.gz /usr/share/bash-completion/completions/sshalive /usr/share/zsh/vendor-completions/_sshalive /usr/share/fish/vendor_completions.d/sshalive.fish /lib/systemd/system/sshalive.service /usr/share/doc/sshalive/README.md /usr/share/doc/sshalive/copyright; do [ -f $f ] || { echo "missing $f"; exit 1; }; done; echo "8 files"'
 check "service not enabled" '! ls /etc/systemd/system/*.wants/sshalive.service 2>/dev/null; echo "no link in /etc/systemd/system"'
