@@ -37,24 +37,33 @@ def connect(host, port, key, hostkey_pub, interval):
     return t
 
 
-def main():
-    host, port, key, hostkey_pub, interval, command = sys.argv[1:7]
-    t = connect(host, port, key, hostkey_pub, interval)
-    ch = t.open_session()
-    ch.exec_command(command)
-    deadline = time.time() + 120
+def pump(t, ch, seconds, poll, tick=None):
+    """Copies the channel's output to stdout until the command exits or
+    seconds pass, calling tick(now) first each round (sender.py sends from
+    it); closes the transport and returns the exit status (124: gave up)."""
+    deadline = time.time() + seconds
     while time.time() < deadline:
+        if tick:
+            tick(time.time())
         if ch.recv_ready():
             sys.stdout.write(ch.recv(4096).decode(errors="replace"))
             sys.stdout.flush()
         elif ch.exit_status_ready():
             break
         else:
-            time.sleep(0.05)
+            time.sleep(poll)
     rc = ch.recv_exit_status() if ch.exit_status_ready() else 124
     print("lab: exit status %d" % rc, file=sys.stderr, flush=True)
-    client.close()
-    sys.exit(rc)
+    t.close()
+    return rc
+
+
+def main():
+    host, port, key, hostkey_pub, interval, command = sys.argv[1:7]
+    t = connect(host, port, key, hostkey_pub, interval)
+    ch = t.open_session()
+    ch.exec_command(command)
+    sys.exit(pump(t, ch, 120, 0.05))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ stderr at DEBUG. Bounded: it gives up after 60 s.
 import sys
 import time
 
-from client import connect  # the same directory: python puts it on sys.path
+from client import connect, pump  # the same directory: python puts it on sys.path
 
 
 def main():
@@ -22,30 +22,20 @@ def main():
     ch = t.open_session()
     ch.exec_command("cat")
     t0 = time.time()
-    deadline = t0 + 60
-    n = 0
-    eof = False
-    while time.time() < deadline:
-        now = time.time()
+    sent = {"lines": 0, "eof": False}
+
+    def tick(now):
+        n = sent["lines"]
         if n * every < send_for and now >= t0 + n * every:
-            n += 1
-            ch.send(("line %d\n" % n).encode())
-            print("lab: sent line %d" % n, file=sys.stderr, flush=True)
-        elif not eof and now >= t0 + send_for + idle:
+            sent["lines"] = n + 1
+            ch.send(("line %d\n" % (n + 1)).encode())
+            print("lab: sent line %d" % (n + 1), file=sys.stderr, flush=True)
+        elif not sent["eof"] and now >= t0 + send_for + idle:
             ch.shutdown_write()
-            eof = True
+            sent["eof"] = True
             print("lab: sent EOF", file=sys.stderr, flush=True)
-        if ch.recv_ready():
-            sys.stdout.write(ch.recv(4096).decode(errors="replace"))
-            sys.stdout.flush()
-        elif ch.exit_status_ready():
-            break
-        else:
-            time.sleep(0.01)
-    rc = ch.recv_exit_status() if ch.exit_status_ready() else 124
-    print("lab: exit status %d" % rc, file=sys.stderr, flush=True)
-    client.close()
-    sys.exit(rc)
+
+    sys.exit(pump(t, ch, 60, 0.01, tick))
 
 
 if __name__ == "__main__":
