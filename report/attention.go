@@ -58,13 +58,19 @@ func needsAttention(c analyze.Conn) bool { return attention(c) != NoProblem }
 
 // endedBadly: the connection ended for a reason nobody chose.
 func endedBadly(c analyze.Conn) bool {
-	switch c.End.Cause {
-	case analyze.CauseKeepaliveTimeout, analyze.CauseDeadPath, analyze.CauseTCPKeepaliveTimeout, analyze.CauseIdleDrop:
-		return true
-	}
 	// A reset with no sign of why is listed, not flagged: many clients
 	// (and users closing a window) end with one; on a busy bastion
 	// flagging each buried the sessions that did end badly.
+	return badCause(c.End.Cause)
+}
+
+// badCause: an end nobody chose. The HTML index marks these groups as
+// problems; the text overview counts them as "ended badly".
+func badCause(c analyze.Cause) bool {
+	switch c {
+	case analyze.CauseKeepaliveTimeout, analyze.CauseDeadPath, analyze.CauseTCPKeepaliveTimeout, analyze.CauseIdleDrop:
+		return true
+	}
 	return false
 }
 

@@ -140,7 +140,7 @@ func HTML(w io.Writer, s analyze.Summary, files []string) error {
 		row := htmlRow{ID: h.ID, N: h.N, Start: stamp(c.FirstSeen), Heading: h.Heading, Software: softwareCell(c),
 			Keepalives: keepaliveCell(c), Lasted: lastedText(c.LastSeen.Sub(c.FirstSeen)), End: endCell(c, stamp), Why: h.Why}
 		if n := len(r.Groups); n == 0 || r.Groups[n-1].Cause != h.Cause {
-			r.Groups = append(r.Groups, htmlGroup{ID: "group-" + h.Cause, Cause: h.Cause, Title: causeTitle(c.End.Cause), Problem: causeProblem(c.End.Cause)})
+			r.Groups = append(r.Groups, htmlGroup{ID: "group-" + h.Cause, Cause: h.Cause, Title: causeTitle(c.End.Cause), Problem: badCause(c.End.Cause)})
 		}
 		g := &r.Groups[len(r.Groups)-1]
 		g.Rows = append(g.Rows, row)

@@ -11,30 +11,23 @@ import (
 // The words of the HTML report's summary and index (the per-connection
 // sentences are text.go's and words.go's).
 
-// causeOrder lists the end causes as the index groups them: problems first
-// (the ends nobody chose, the worst first), then the server's own ends,
-// then connections still open, then ordinary exits.
-func causeOrder() []analyze.Cause {
-	return []analyze.Cause{
-		analyze.CauseDeadPath, analyze.CauseKeepaliveTimeout, analyze.CauseTCPKeepaliveTimeout, analyze.CauseIdleDrop,
-		analyze.CauseUnknown, analyze.CauseIdleLogout, analyze.CauseServerEnded, analyze.CauseCommandEnded,
-		analyze.CauseOpen, analyze.CauseUserExit,
-	}
+// causeOrder lists the end causes as the index groups them: the ends
+// nobody chose first (the worst first) and an unexplained one, then the
+// server's own ends, then connections still open, then ordinary exits.
+var causeOrder = [...]analyze.Cause{
+	analyze.CauseDeadPath, analyze.CauseKeepaliveTimeout, analyze.CauseTCPKeepaliveTimeout, analyze.CauseIdleDrop,
+	analyze.CauseUnknown, analyze.CauseIdleLogout, analyze.CauseServerEnded, analyze.CauseCommandEnded,
+	analyze.CauseOpen, analyze.CauseUserExit,
 }
 
 // causeRank is c's place in causeOrder.
 func causeRank(c analyze.Cause) int {
-	for i, o := range causeOrder() {
+	for i, o := range causeOrder {
 		if o == c {
 			return i
 		}
 	}
-	return len(causeOrder())
-}
-
-// causeProblem: the cause is a failure, not a choice of either end.
-func causeProblem(c analyze.Cause) bool {
-	return causeRank(c) < causeRank(analyze.CauseIdleLogout)
+	return len(causeOrder)
 }
 
 // causeTitle says in a few words what an end cause means.
