@@ -49,6 +49,9 @@ type output struct {
 	// by `| head`, a full disk under -w or --html): the run ends with
 	// exitOutput once everything that still works is written.
 	failed error
+	// sticky is stdout's writer (stdout is it), which keeps the first
+	// write error.
+	sticky *stickyWriter
 }
 
 // outputFailed records that name could not be written and says so.
@@ -60,7 +63,7 @@ func (o *output) outputFailed(name string, err error) {
 }
 
 // stdoutBroken reports whether stdout can no longer be written.
-func (o *output) stdoutBroken() bool { return o.stdout.(*stickyWriter).err != nil }
+func (o *output) stdoutBroken() bool { return o.sticky.err != nil }
 
 // stickyWriter is stdout: its first write error (EPIPE from `| head`,
 // ENOSPC) is kept, said once, and returned by every later write without
@@ -198,7 +201,7 @@ func (o *output) interim(at time.Time, open []analyze.Conn, segments int64) {
 		return
 	}
 	all := analyze.Summary{Conns: o.selection(append(append([]analyze.Conn{}, o.ended.conns...), open...)), Segments: segments}
-	if isTerminal(o.stdout.(*stickyWriter).w) {
+	if isTerminal(o.sticky.w) {
 		fmt.Fprint(o.stdout, "\033[H\033[2J") // redraw in place
 	}
 	stillOpen := report.StillOpen(open)

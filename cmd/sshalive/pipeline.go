@@ -38,7 +38,6 @@ const (
 type chunk struct {
 	buf     []byte
 	recs    []capture.Record
-	packets int64
 	err     error               // how reading ended after this chunk; nil: more follow
 	segs    [][]analyze.Segment // per shard, filled by a decoder
 	decoded chan struct{}       // closed when segs is filled
@@ -96,7 +95,7 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 	for {
 		c := <-pool
 		r.fill(c)
-		res.packets += c.packets
+		res.packets += int64(len(c.recs))
 		memTick()
 		c.decoded = make(chan struct{})
 		c.left.Store(int32(nshards))
@@ -198,7 +197,7 @@ type chunkReader struct {
 // the -c limit), errInterrupted on cancel, or the read error (the records
 // before it are in c).
 func (r *chunkReader) fill(c *chunk) {
-	c.buf, c.recs, c.packets, c.err = c.buf[:0], c.recs[:0], 0, nil
+	c.buf, c.recs, c.err = c.buf[:0], c.recs[:0], nil
 	if r.ctx.Err() != nil {
 		c.err = fmt.Errorf("%w after packet %d: the rest of the file was not read", errInterrupted, r.total)
 		return
@@ -211,12 +210,12 @@ func (r *chunkReader) fill(c *chunk) {
 		}
 	}
 	c.buf, c.recs, c.err = r.f.ReadBatch(c.buf, c.recs, maxRecs, chunkBytes)
-	c.packets = int64(len(c.recs))
-	r.total += c.packets
+	read := int64(len(c.recs))
+	r.total += read
 	if c.err == nil && r.limit > 0 && r.total >= r.limit {
 		c.err = io.EOF
 	}
-	if r.progress != nil && r.total/4096 != (r.total-c.packets)/4096 {
+	if r.progress != nil && r.total/4096 != (r.total-read)/4096 {
 		r.progress.update(r.f, r.total)
 	}
 }

@@ -183,7 +183,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		acfg.Ports = append(acfg.Ports, uint16(p))
 	}
 	out := &output{cfg: cfg, stderr: stderr, logger: logger}
-	out.stdout = &stickyWriter{w: stdout, o: out}
+	out.sticky = &stickyWriter{w: stdout, o: out}
+	out.stdout = out.sticky
 	if cfg.Interface != "" {
 		return runLive(ctx, cfg, filter, analyze.NewTracker(acfg), out, time.Now)
 	}
