@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,7 +35,7 @@ func newFlagSet(cfg *Config, stdout io.Writer) *pflag.FlagSet {
 	fs.StringArrayVarP(&cfg.Files, "read", "r", nil, "read packets from `FILE` (pcap, pcapng, gzip; - for stdin); repeatable")
 	fs.StringVarP(&cfg.Interface, "interface", "i", "", "capture live on `IFACE` (any = all interfaces)")
 	fs.BoolVarP(&cfg.ListIfaces, "list-interfaces", "D", false, "list the interfaces live capture can use")
-	fs.IntSliceVarP(&cfg.Ports, "port", "p", nil, "SSH server `PORT` (default 22); repeatable")
+	fs.VarP(portList{&cfg.Ports}, "port", "p", "SSH server `PORT` (default 22); repeatable")
 	fs.BoolVar(&cfg.JSON, "json", false, "write JSON Lines: one record per connection, then a summary record")
 	fs.BoolVar(&cfg.Events, "events", false, "print the packet timeline with keepalives labelled")
 	fs.StringVar(&cfg.HTML, "html", "", "also write a self-contained HTML report (timelines, end, risk) to `FILE` (- for stdout, instead of the text report)")
@@ -83,8 +84,9 @@ func mustFlag(err error) {
 	}
 }
 
-// flagError says a flag's bad value in the user's words: pflag's errors
-// name the Go parser ("strconv.Atoi: parsing "-c": invalid syntax").
+// flagError says a flag's bad value in the user's words: pflag's number
+// flags name the Go parser ("strconv.ParseInt: parsing "x": invalid
+// syntax").
 func flagError(err error) error {
 	if errors.Is(err, pflag.ErrHelp) {
 		return err
@@ -93,11 +95,38 @@ func flagError(err error) error {
 	if i := strings.Index(msg, ": strconv."); i >= 0 {
 		msg = msg[:i] + ": not a number"
 	}
-	if strings.Contains(msg, `for "-p, --port" flag`) {
-		msg += " (sshalive's -p is the SSH server port; tcpdump's -p, no promiscuous mode, is already the default here: --no-promiscuous-mode is accepted)"
-	}
 	return errors.New(msg)
 }
+
+// portList is --port's value: ports, repeatable or comma-separated. A
+// value that is no number says what sshalive's -p is, for tcpdump hands
+// (there -p is "no promiscuous mode", which takes no value).
+type portList struct{ ports *[]int }
+
+func (p portList) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return errors.New("not a number (sshalive's -p is the SSH server port; tcpdump's -p, no promiscuous mode, is already the default here: --no-promiscuous-mode is accepted)")
+		}
+		*p.ports = append(*p.ports, n)
+	}
+	return nil
+}
+
+func (p portList) String() string {
+	if p.ports == nil {
+		return ""
+	}
+	out := make([]string, len(*p.ports))
+	for i, n := range *p.ports {
+		out[i] = strconv.Itoa(n)
+	}
+	return strings.Join(out, ",")
+}
+
+// Type ends in "Slice": the man page and completions call it repeatable.
+func (p portList) Type() string { return "portSlice" }
 
 // allFiles reports whether every argument names an existing file (not an
 // expression that happens to be left over).
