@@ -66,6 +66,7 @@ type Segment struct {
 	Seq, Ack   uint32
 	Flags      TCPFlags
 	Window     uint16
+	Flow       uint32 // FlowOf its endpoints, set by the decoder (0: Shards works it out)
 	PayloadLen int    // true payload length, from the IP header (snaplen does not shrink it)
 	Payload    []byte // captured payload bytes; len(Payload) <= PayloadLen
 }

@@ -2,7 +2,7 @@ package analyze
 
 import (
 	"encoding/binary"
-	"net/netip"
+	"sync"
 )
 
 // Shards splits one analysis across several Trackers by connection: every
@@ -32,33 +32,44 @@ func NewShards(cfg Config, n int) *Shards {
 	return s
 }
 
-// Of is the index of the Tracker that owns the connection of a segment
-// from src to dst (the same both ways).
-func (s *Shards) Of(src, dst netip.AddrPort) int {
-	if len(s.Trackers) == 1 {
+// Of is the index of the Tracker that owns the connection of seg (the
+// same both ways).
+func (s *Shards) Of(seg *Segment) int {
+	n := uint64(len(s.Trackers))
+	if n == 1 {
 		return 0
 	}
-	return int((mix(src) + mix(dst)) % uint64(len(s.Trackers)))
+	flow := seg.Flow
+	if flow == 0 {
+		a, b := seg.Src.Addr().As16(), seg.Dst.Addr().As16()
+		flow = FlowOf([4]byte(a[12:]), [4]byte(b[12:]), seg.Src.Port(), seg.Dst.Port())
+	}
+	return int(uint64(flow) * n >> 32)
 }
 
-// mix hashes one endpoint (splitmix64's finaliser over address and port);
-// Of adds the two, so the order does not matter.
-func mix(ap netip.AddrPort) uint64 {
-	b := ap.Addr().As16()
-	x := binary.LittleEndian.Uint64(b[:8]) ^ binary.LittleEndian.Uint64(b[8:])*0x9e3779b97f4a7c15 ^ uint64(ap.Port())<<48
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	return x ^ x>>31
+// FlowOf hashes a segment's two endpoints, the same both ways, from the
+// last four bytes of their addresses (all of an IPv4 one) and their ports:
+// a decoder has them at hand in the packet, where netip's As16 costs more
+// than the rest of the hash.
+func FlowOf(srcIP, dstIP [4]byte, srcPort, dstPort uint16) uint32 {
+	h := uint64(binary.BigEndian.Uint32(srcIP[:]))<<16 | uint64(srcPort)
+	h += uint64(binary.BigEndian.Uint32(dstIP[:]))<<16 | uint64(dstPort)
+	return uint32(h * 0x9e3779b97f4a7c15 >> 32) // Fibonacci hashing: the high bits are well mixed
 }
 
-// Flush ends every Tracker's connections and merges their summaries, in
-// the order one Tracker would give.
+// Flush ends every Tracker's connections, each Tracker on a goroutine of
+// its own (ending thousands of connections is the analysis's last and
+// longest step), and merges their summaries, in the order one Tracker
+// would give.
 func (s *Shards) Flush() Summary {
+	sums := make([]Summary, len(s.Trackers))
+	var wg sync.WaitGroup
+	for i, t := range s.Trackers {
+		wg.Go(func() { sums[i] = t.Flush() })
+	}
+	wg.Wait()
 	var out Summary
-	for _, t := range s.Trackers {
-		one := t.Flush()
+	for _, one := range sums {
 		out.Conns = append(out.Conns, one.Conns...)
 		out.Segments += one.Segments
 		out.Evicted += one.Evicted

@@ -18,9 +18,9 @@ func TestShards(t *testing.T) {
 	for i := range 60 {
 		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i / 200), byte(i)}), uint16(40000+i))
 		srv := netip.MustParseAddrPort("10.9.9.9:22")
-		k := s.Of(c, srv)
-		if k != s.Of(srv, c) {
-			t.Fatalf("%v: the two directions go to trackers %d and %d", c, k, s.Of(srv, c))
+		k := s.Of(&Segment{Src: c, Dst: srv})
+		if k2 := s.Of(&Segment{Src: srv, Dst: c}); k != k2 {
+			t.Fatalf("%v: the two directions go to trackers %d and %d", c, k, k2)
 		}
 		used[k] = true
 		at := start.Add(time.Duration(60-i) * time.Second) // later connections start earlier

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -65,6 +66,63 @@ func sameAsReadPacket(t *testing.T, name string, data []byte) {
 				name, lim[0], lim[1], len(got), end, st, len(want), wantEnd, wantSt)
 		}
 	}
+	for _, size := range []int{1, 17, 100, 4096, 64 << 10, 1 << 20} {
+		got, end, st, _, ok := readBlocks(t, data, size)
+		if ok && (end != wantEnd || !reflect.DeepEqual(st, wantSt) || !reflect.DeepEqual(got, want)) {
+			t.Fatalf("%s, blocks of %d bytes: %d packets, end %q, %+v; ReadPacket: %d packets, end %q, %+v",
+				name, size, len(got), end, st, len(want), wantEnd, wantSt)
+		}
+	}
+}
+
+// openAt opens data as a file read at offsets too, as OpenFile opens a
+// regular file.
+func openAt(data []byte) (*File, error) {
+	f, err := newFile("-", io.NopCloser(bytes.NewReader(data)))
+	if err != nil {
+		return nil, err
+	}
+	f.size = int64(len(data))
+	if f.format == "pcap" {
+		f.at = bytes.NewReader(data)
+	}
+	return f, nil
+}
+
+// readBlocks reads data as Blocks of size bytes: every block loaded first,
+// the last first (as if all ran at once, in any order), then settled in
+// order. ok is false when data cannot be read in blocks; redone counts
+// the blocks whose guessed first record was wrong.
+func readBlocks(t testing.TB, data []byte, size int) (pkts []string, end string, st Stats, redone int, ok bool) {
+	f, err := openAt(data)
+	if err != nil {
+		return nil, "", st, 0, false
+	}
+	defer f.Close()
+	b := f.Blocks(size)
+	if b == nil {
+		return nil, "", st, 0, false
+	}
+	blks := make([]Block, b.Len())
+	for k := len(blks) - 1; k >= 0; k-- {
+		b.Load(&blks[k], k)
+	}
+	for k := range blks {
+		blk := &blks[k]
+		if b.Settle(blk) && !b.Done() {
+			redone++
+		}
+		for _, r := range blk.Recs {
+			if r.Len > MaxPacket {
+				t.Fatalf("a packet of %d bytes, over MaxPacket", r.Len)
+			}
+			pkts = append(pkts, fmt.Sprintf("%v %d %d %x", r.CI.Timestamp, r.CI.CaptureLength, r.CI.Length, fnv64(blk.Buf[r.Off:r.Off+r.Len])))
+		}
+	}
+	if !b.Done() {
+		t.Fatalf("blocks of %d bytes: not done after the last", size)
+	}
+	return pkts, b.Err().Error(), f.Stats(), redone, true
 }
 
 // TestReadBatch: ReadBatch reads every bundled capture, damaged file and
@@ -88,4 +146,40 @@ func TestReadBatch(t *testing.T) {
 	for i, seed := range hostileSeeds(t) {
 		sameAsReadPacket(t, fmt.Sprintf("hostile seed %d", i), seed)
 	}
+}
+
+// TestBlocksGuess: on real captures the guessed first record of a block is
+// the right one (a wrong guess costs a second walk on the settling core,
+// which is what keeps the reading serial), and Blocks reads them all as
+// ReadPacket does (TestReadBatch).
+func TestBlocksGuess(t *testing.T) {
+	var files []string
+	for _, glob := range []string{"../testdata/pcaps/*.pcap", "../testdata/public/*"} {
+		m, _ := filepath.Glob(glob)
+		files = append(files, m...)
+	}
+	read, blocks, wrong := 0, map[int]int{}, map[int]int{}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{4096, 16 << 10, 64 << 10} {
+			_, _, _, redone, ok := readBlocks(t, data, size)
+			if !ok {
+				continue
+			}
+			if size == 4096 {
+				read++
+			}
+			blocks[size] += (len(data) + size - 1) / size
+			wrong[size] += redone
+		}
+	}
+	// Blocks of 4 KiB hold two or three full-size frames, or none of a
+	// 12 KB one: the guess needs two headers in a row.
+	if read < 50 || blocks[4096] < 1000 || wrong[4096]*10 > blocks[4096] || wrong[16<<10] > 0 || wrong[64<<10] > 0 {
+		t.Fatalf("%d files; blocks read and wrong guesses by block size: %v, %v", read, blocks, wrong)
+	}
+	t.Logf("%d files; blocks read and wrong guesses by block size: %v, %v", read, blocks, wrong)
 }

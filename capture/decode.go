@@ -127,6 +127,7 @@ func (d *Decoder) decodeLayers(data []byte, ci gopacket.CaptureInfo, seg *analyz
 	}
 	var ipPayload []byte
 	var ipPayloadLen int
+	var src, dst [4]byte // the addresses' last four bytes
 	switch d.decoded[len(d.decoded)-1] {
 	case layers.LayerTypeIPv4:
 		if d.ip4.Protocol != layers.IPProtocolTCP || d.ip4.FragOffset != 0 || d.ip4.Flags&layers.IPv4MoreFragments != 0 {
@@ -136,6 +137,7 @@ func (d *Decoder) decodeLayers(data []byte, ci gopacket.CaptureInfo, seg *analyz
 		a4, b4 := [4]byte(d.ip4.SrcIP.To4()), [4]byte(d.ip4.DstIP.To4())
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom4(a4), 0)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom4(b4), 0)
+		src, dst = a4, b4
 		ipPayload = d.ip4.Payload
 		ipPayloadLen = int(d.ip4.Length) - int(d.ip4.IHL)*4
 	case layers.LayerTypeIPv6:
@@ -146,6 +148,7 @@ func (d *Decoder) decodeLayers(data []byte, ci gopacket.CaptureInfo, seg *analyz
 		a16, b16 := [16]byte(d.ip6.SrcIP.To16()), [16]byte(d.ip6.DstIP.To16())
 		seg.Src = netip.AddrPortFrom(netip.AddrFrom16(a16), 0)
 		seg.Dst = netip.AddrPortFrom(netip.AddrFrom16(b16), 0)
+		src, dst = [4]byte(a16[12:]), [4]byte(b16[12:])
 		ipPayload = d.ip6.Payload
 		ipPayloadLen = int(d.ip6.Length)
 		if ipPayloadLen == 0 { // jumbogram or TSO: the capture is all there is
@@ -159,7 +162,7 @@ func (d *Decoder) decodeLayers(data []byte, ci gopacket.CaptureInfo, seg *analyz
 		}
 		return false
 	}
-	if !tcpHeader(ipPayload, ipPayloadLen, seg) {
+	if !tcpHeader(ipPayload, ipPayloadLen, seg, src, dst) {
 		d.Stats.Malformed++
 		return false
 	}
@@ -169,8 +172,9 @@ func (d *Decoder) decodeLayers(data []byte, ci gopacket.CaptureInfo, seg *analyz
 }
 
 // tcpHeader decodes the fixed TCP header and the payload bounds. ipLen is the
-// IP payload length the IP header declares; b is what was captured of it.
-func tcpHeader(b []byte, ipLen int, seg *analyze.Segment) bool {
+// IP payload length the IP header declares; b is what was captured of it;
+// src and dst are the last four bytes of the addresses (for Flow).
+func tcpHeader(b []byte, ipLen int, seg *analyze.Segment, src, dst [4]byte) bool {
 	if len(b) < 20 {
 		return false
 	}
@@ -178,8 +182,10 @@ func tcpHeader(b []byte, ipLen int, seg *analyze.Segment) bool {
 	if off < 20 || off > ipLen {
 		return false
 	}
-	seg.Src = netip.AddrPortFrom(seg.Src.Addr(), binary.BigEndian.Uint16(b[0:2]))
-	seg.Dst = netip.AddrPortFrom(seg.Dst.Addr(), binary.BigEndian.Uint16(b[2:4]))
+	sport, dport := binary.BigEndian.Uint16(b[0:2]), binary.BigEndian.Uint16(b[2:4])
+	seg.Src = netip.AddrPortFrom(seg.Src.Addr(), sport)
+	seg.Dst = netip.AddrPortFrom(seg.Dst.Addr(), dport)
+	seg.Flow = analyze.FlowOf(src, dst, sport, dport)
 	seg.Seq = binary.BigEndian.Uint32(b[4:8])
 	seg.Ack = binary.BigEndian.Uint32(b[8:12])
 	seg.Flags = analyze.TCPFlags(b[13])

@@ -157,13 +157,21 @@ func FuzzDecode(f *testing.F) {
 			if ok && len(seg.Payload) > seg.PayloadLen {
 				t.Fatalf("captured payload %d > declared %d", len(seg.Payload), seg.PayloadLen)
 			}
+			// the Flow taken from the packet's bytes is the one Shards
+			// would work out from the endpoints
+			if noFlow := seg; ok {
+				noFlow.Flow = 0
+				if s := analyze.NewShards(analyze.Config{}, 7); s.Of(&seg) != s.Of(&noFlow) {
+					t.Fatalf("Flow %#x of %v-%v is not its endpoints'", seg.Flow, seg.Src, seg.Dst)
+				}
+			}
 			// the hand-written fast path decides exactly as gopacket does
 			slow, _ := NewDecoder(l)
 			slow.slowOnly = true
 			var want analyze.Segment
 			if wantOK := slow.Decode(data, gopacket.CaptureInfo{}, &want); wantOK != ok || d.Stats != slow.Stats ||
 				ok && (seg.Src != want.Src || seg.Dst != want.Dst || seg.Seq != want.Seq || seg.Ack != want.Ack || seg.Flags != want.Flags ||
-					seg.Window != want.Window || seg.PayloadLen != want.PayloadLen || !bytes.Equal(seg.Payload, want.Payload)) {
+					seg.Window != want.Window || seg.Flow != want.Flow || seg.PayloadLen != want.PayloadLen || !bytes.Equal(seg.Payload, want.Payload)) {
 				t.Fatalf("link type %d: fast path %v %+v %+v, gopacket %v %+v %+v", l, ok, seg, d.Stats, wantOK, want, slow.Stats)
 			}
 		}

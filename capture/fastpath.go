@@ -42,15 +42,19 @@ func (d *Decoder) fastIPv4(ip []byte, seg *analyze.Segment) (handled, ok bool) {
 	if length < 20 {
 		return false, false
 	}
+	if p := layers.IPProtocol(ip[9]); p == layers.IPProtocolIPv4 || p == layers.IPProtocolIPv6 {
+		return false, false // a tunnel: gopacket decodes what it carries
+	}
 	if ip[9] != byte(layers.IPProtocolTCP) || binary.BigEndian.Uint16(ip[6:8])&0x3fff != 0 {
 		d.Stats.NonTCP++ // another protocol, or a fragment
 		return true, false
 	}
 	declared := min(length, 0xffff) - 20
 	payload := ip[20:min(len(ip), length)]
-	seg.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), 0)
-	seg.Dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), 0)
-	return true, d.fastTCP(payload, declared, seg)
+	src, dst := [4]byte(ip[12:16]), [4]byte(ip[16:20])
+	seg.Src = netip.AddrPortFrom(netip.AddrFrom4(src), 0)
+	seg.Dst = netip.AddrPortFrom(netip.AddrFrom4(dst), 0)
+	return true, d.fastTCP(payload, declared, seg, src, dst)
 }
 
 func (d *Decoder) fastIPv6(ip []byte, seg *analyze.Segment) (handled, ok bool) {
@@ -65,11 +69,13 @@ func (d *Decoder) fastIPv6(ip []byte, seg *analyze.Segment) (handled, ok bool) {
 	payload = payload[:min(declared, len(payload))]
 	seg.Src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[8:24])), 0)
 	seg.Dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(ip[24:40])), 0)
-	return true, d.fastTCP(payload, declared, seg)
+	return true, d.fastTCP(payload, declared, seg, [4]byte(ip[20:24]), [4]byte(ip[36:40]))
 }
 
-func (d *Decoder) fastTCP(payload []byte, declared int, seg *analyze.Segment) bool {
-	if !tcpHeader(payload, declared, seg) {
+// fastTCP decodes the TCP header; src and dst are the last four bytes of
+// the addresses, for the segment's Flow.
+func (d *Decoder) fastTCP(payload []byte, declared int, seg *analyze.Segment, src, dst [4]byte) bool {
+	if !tcpHeader(payload, declared, seg, src, dst) {
 		d.Stats.Malformed++
 		return false
 	}

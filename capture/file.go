@@ -52,6 +52,7 @@ type File struct {
 	done   bool
 	in     *countingReader
 	size   int64
+	at     io.ReaderAt // the file, for Blocks: an uncompressed pcap in a regular file
 }
 
 // countingReader counts the bytes read from the file (compressed bytes for
@@ -113,6 +114,7 @@ func (f *File) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 func OpenFile(name string, stdin io.Reader) (*File, error) {
 	var rc io.ReadCloser
 	var size int64
+	var at io.ReaderAt
 	if name == "-" {
 		rc = io.NopCloser(stdin)
 	} else {
@@ -121,7 +123,7 @@ func OpenFile(name string, stdin io.Reader) (*File, error) {
 			return nil, err
 		}
 		if fi, err := fh.Stat(); err == nil && fi.Mode().IsRegular() {
-			size = fi.Size()
+			size, at = fi.Size(), fh
 		}
 		rc = fh
 	}
@@ -131,6 +133,9 @@ func OpenFile(name string, stdin io.Reader) (*File, error) {
 		return nil, err
 	}
 	f.size = size
+	if f.format == "pcap" {
+		f.at = at
+	}
 	return f, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -114,7 +115,11 @@ func (r *pcapReader) info(h []byte, caplen, origlen int64) gopacket.CaptureInfo 
 	if r.nanos {
 		unit = 1
 	}
-	return gopacket.CaptureInfo{Timestamp: r.st.timestamp(sec, frac*unit, frac*unit < 1e9), CaptureLength: int(caplen), Length: int(origlen)}
+	return captureInfo(r.st.timestamp(sec, frac*unit, frac*unit < 1e9), caplen, origlen)
+}
+
+func captureInfo(ts time.Time, caplen, origlen int64) gopacket.CaptureInfo {
+	return gopacket.CaptureInfo{Timestamp: ts, CaptureLength: int(caplen), Length: int(origlen)}
 }
 
 // record returns the next n bytes: in place in bufio's buffer when they

@@ -59,18 +59,21 @@ func (f *filter) match(s *analyze.Segment) bool {
 
 func (f *filter) String() string { return f.desc }
 
-// notice remembers the port of an SSH version banner outside the filter, so
-// that a run that finds nothing can say where SSH was.
+// banner tells whether s is an SSH version banner from the lower port
+// (servers listen on low ports, clients send from ephemeral ones): outside
+// the filter, notice remembers its port, so that a run that finds nothing
+// can say where SSH was.
+func (f *filter) banner(s *analyze.Segment) bool {
+	return len(s.Payload) >= 8 && string(s.Payload[:8]) == "SSH-2.0-" && s.Src.Port() < s.Dst.Port()
+}
+
+// notice remembers the port of a banner outside the filter.
 func (f *filter) notice(s *analyze.Segment) {
-	// A banner from the lower port: servers listen on low ports, clients
-	// send from ephemeral ones.
-	if len(s.Payload) >= 8 && string(s.Payload[:8]) == "SSH-2.0-" && s.Src.Port() < s.Dst.Port() {
-		f.mu.Lock()
-		if len(f.other) < 16 {
-			f.other[s.Src.Port()] = true
-		}
-		f.mu.Unlock()
+	f.mu.Lock()
+	if len(f.other) < 16 {
+		f.other[s.Src.Port()] = true
 	}
+	f.mu.Unlock()
 }
 
 // sortedPorts lists a port set in order.

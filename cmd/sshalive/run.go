@@ -216,30 +216,48 @@ func listInterfaces(w io.Writer, logger *log.Logger) int {
 func runOffline(ctx context.Context, cfg Config, stdin io.Reader, filter *filter, shards *analyze.Shards, out *output) int {
 	progress := newProgress(out.stderr, time.Now)
 	out.totals.Files = cfg.Files
-	files := inTimeOrder(cfg.Files)
-	if !slices.Equal(files, cfg.Files) {
-		out.logger.Printf("reading the files in the order of their first packets: %s", strings.Join(files, ", "))
+	groups := plan(cfg.Files)
+	var order []string
+	for _, g := range groups {
+		for _, f := range g {
+			order = append(order, f.name)
+		}
+	}
+	if !slices.Equal(order, cfg.Files) {
+		out.logger.Printf("reading the files in the order of their first packets: %s", strings.Join(order, ", "))
 	}
 	failed := 0
 	remaining := cfg.Count
-	for i, name := range files {
+	read := 0 // files done
+	for _, g := range groups {
 		if ctx.Err() != nil {
 			failed++
-			out.fileError(strings.Join(files[i:], ", "), fmt.Errorf("%w: not read", errInterrupted))
+			out.fileError(strings.Join(order[read:], ", "), fmt.Errorf("%w: not read", errInterrupted))
 			break
 		}
 		if progress != nil {
-			progress.begin(name)
+			progress.begin(g[0].name)
 		}
-		res, err := readFile(ctx, name, stdin, filter, shards, remaining, progress)
+		var res readResult
+		var errs []fileErr
+		if len(g) == 1 {
+			var err error
+			if res, err = readFile(ctx, g[0].name, stdin, filter, shards, remaining, progress); err != nil {
+				errs = []fileErr{{g[0].name, err}}
+			}
+		} else {
+			out.logger.Print(describe(g))
+			res, errs = readMerged(ctx, g, filter, shards, remaining, progress)
+		}
+		read += len(g)
 		out.totals.Packets += res.packets
 		out.totals.Malformed += res.malformed
 		if cfg.Count > 0 {
 			remaining -= res.packets
 		}
-		if err != nil {
+		for _, e := range errs {
 			failed++
-			out.fileError(name, err)
+			out.fileError(e.name, e.err)
 		}
 		if cfg.Count > 0 && remaining <= 0 {
 			break
@@ -272,45 +290,6 @@ const (
 // errInterrupted: Ctrl-C or SIGTERM stopped an offline read part way.
 var errInterrupted = errors.New("interrupted")
 
-// inTimeOrder sorts capture files by the time of their first packet, so a
-// rotation globbed as file1 file10 file2 is read as it was written. Files
-// that cannot be read (or stdin) keep their place relative to each other,
-// first.
-func inTimeOrder(names []string) []string {
-	type first struct {
-		name string
-		at   time.Time
-	}
-	var fs []first
-	for _, n := range names {
-		if n == "-" {
-			return names // stdin cannot be looked at twice
-		}
-		fs = append(fs, first{n, firstPacket(n)})
-	}
-	slices.SortStableFunc(fs, func(a, b first) int { return a.at.Compare(b.at) })
-	out := make([]string, 0, len(fs))
-	for _, f := range fs {
-		out = append(out, f.name)
-	}
-	return out
-}
-
-// firstPacket is the time of a capture file's first packet (zero if it
-// cannot be read).
-func firstPacket(name string) time.Time {
-	f, err := capture.OpenFile(name, nil)
-	if err != nil {
-		return time.Time{}
-	}
-	defer f.Close()
-	_, ci, err := f.ReadPacket()
-	if err != nil {
-		return time.Time{}
-	}
-	return ci.Timestamp
-}
-
 // progressLine shows, on a terminal, how far reading a big file has got.
 // It reads the wall clock (for the rate), never the analysis.
 type progressLine struct {
@@ -333,13 +312,12 @@ func (p *progressLine) begin(name string) {
 	p.name, p.start, p.last = name, p.now(), p.now()
 }
 
-func (p *progressLine) update(f *capture.File, packets int64) {
+func (p *progressLine) update(read, size, packets int64) {
 	t := p.now()
 	if t.Sub(p.last) < time.Second {
 		return
 	}
 	p.last = t
-	read, size := f.Progress()
 	rate := float64(packets) / t.Sub(p.start).Seconds()
 	of := ""
 	if size > 0 {
