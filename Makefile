@@ -53,16 +53,21 @@ test: test-deps lint
 	$(GO) test -race -count=1 -run 'TestGolden$$|TestInterruptedRead|TestBrokenInputs|TestReadBatch|TestShards|TestReadShapes|TestMerged' ./cmd/sshalive ./capture ./analyze
 	$(MAKE) fuzz
 
-## fuzz: each fuzz target for FUZZTIME (default 10s; run for 10m before a release)
-FUZZTIME ?= 10s
+## fuzz: each fuzz target for a number of runs sized to about 10 s each here,
+## or for FUZZTIME (make fuzz FUZZTIME=10m before a release). Counts, not
+## seconds, by default: Go 1.26's fuzzer can fail a target with "context
+## deadline exceeded" when a duration ends while a worker runs
+## (golang/go#75804, fixed in Go 1.27); a count has no deadline.
+FUZZTIME ?=
+fuzztime = $(if $(FUZZTIME),$(FUZZTIME),$(1))
 fuzz:
-	$(GO) test ./capture -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./capture -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzTracker$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./report -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./capture/bpfc -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./capture -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(call fuzztime,150000x)
+	$(GO) test ./capture -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(call fuzztime,15000x)
+	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(call fuzztime,300000x)
+	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzTracker$$' -fuzztime $(call fuzztime,40000x)
+	$(GO) test ./analyze -run '^$$' -fuzz '^FuzzNegotiate$$' -fuzztime $(call fuzztime,300000x)
+	$(GO) test ./report -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(call fuzztime,5000x)
+	$(GO) test ./capture/bpfc -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(call fuzztime,50000x)
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOCYCLO     := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
