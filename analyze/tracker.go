@@ -368,6 +368,10 @@ func (t *Tracker) Flush() Summary {
 // Counters returns the segments observed and connections evicted so far.
 func (t *Tracker) Counters() (segments int64, evicted int) { return t.segments, t.evicted }
 
+// SortConns puts connections in the order a Summary lists them: by first
+// packet, then client, then server port.
+func SortConns(cs []Conn) { sortConns(cs) }
+
 func sortConns(cs []Conn) {
 	slices.SortFunc(cs, func(a, b Conn) int {
 		if c := a.FirstSeen.Compare(b.FirstSeen); c != 0 {

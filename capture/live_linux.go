@@ -3,6 +3,8 @@
 package capture
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -46,49 +48,107 @@ const (
 // before any packet is read, and starts the capture. Reads time out after
 // cfg.Timeout so a silent interface never blocks the caller.
 func OpenLive(cfg LiveConfig) (*Live, error) {
+	ls, err := OpenLiveGroup(cfg, 1)
+	if err != nil {
+		return nil, err
+	}
+	return ls[0], nil
+}
+
+// OpenLiveGroup opens n sockets on the interface in one fanout group
+// (PACKET_FANOUT_HASH: the kernel hashes a packet's addresses and ports the
+// same both ways, so each connection reaches one socket, whole), for n
+// goroutines to read; the ring (cfg.BufferSize) is shared out between them.
+// Every socket joins the group while its filter still takes nothing, and
+// the filters are set together once all have joined: no packet reaches two
+// sockets, and none is lost but in the few system calls between.
+func OpenLiveGroup(cfg LiveConfig, n int) ([]*Live, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 100 * time.Millisecond
 	}
 	if cfg.Snaplen <= 0 || cfg.Snaplen > MaxPacket {
 		cfg.Snaplen = MaxPacket
 	}
+	n = max(n, 1)
 	bind, cooked, err := socketKind(cfg.Interface)
 	if err != nil {
 		return nil, err
 	}
-	l := &Live{lt: layers.LinkTypeEthernet, snaplen: cfg.Snaplen, filter: cfg.Filter}
-	socket := afpacket.SocketRaw
+	lt, socket, filter := layers.LinkTypeEthernet, afpacket.SocketRaw, cfg.Filter
 	if cooked {
-		l.lt, socket = layers.LinkTypeRaw, afpacket.SocketDgram
+		lt, socket = layers.LinkTypeRaw, afpacket.SocketDgram
 		if cfg.CookedFilter != "" {
-			l.filter = cfg.CookedFilter
+			filter = cfg.CookedFilter
 		}
 	}
-	prog, err := kernelProgram(l.filter, l.lt, l.snaplen)
+	prog, err := kernelProgram(filter, lt, cfg.Snaplen)
 	if err != nil {
 		return nil, err
 	}
-	blocks := cfg.BufferSize / ringBlock
-	if cfg.BufferSize == 0 {
-		blocks = defaultRing / ringBlock
+	ring := cfg.BufferSize
+	if ring == 0 {
+		ring = defaultRing
 	}
-	l.tp, err = afpacket.NewTPacket(afpacket.OptInterface(bind), socket, afpacket.TPacketVersion3,
-		afpacket.OptFrameSize(ringFrame), afpacket.OptBlockSize(ringBlock), afpacket.OptNumBlocks(max(blocks, 2)),
-		afpacket.OptBlockTimeout(retireAfter), afpacket.OptPollTimeout(cfg.Timeout), afpacket.OptAddVLANHeader(!cooked))
-	if err != nil {
-		return nil, liveErr(cfg.Interface, err)
-	}
-	if err := l.attach(prog); err != nil {
-		l.tp.Close()
-		return nil, fmt.Errorf("%s: filter %q: %w", cfg.Interface, l.filter, err)
-	}
-	if cfg.Promisc && bind != "" {
-		if err := l.tp.SetPromiscuous(true); err != nil {
+	blocks := max(ring/n/ringBlock, 2)
+	var ls []*Live
+	closeAll := func() {
+		for _, l := range ls {
 			l.tp.Close()
-			return nil, liveErr(cfg.Interface, err)
 		}
 	}
-	return l, nil
+	group := fanoutID()
+	for range n {
+		l := &Live{lt: lt, snaplen: cfg.Snaplen, filter: filter}
+		l.tp, err = afpacket.NewTPacket(afpacket.OptInterface(bind), socket, afpacket.TPacketVersion3,
+			afpacket.OptFrameSize(ringFrame), afpacket.OptBlockSize(ringBlock), afpacket.OptNumBlocks(blocks),
+			afpacket.OptBlockTimeout(retireAfter), afpacket.OptPollTimeout(cfg.Timeout), afpacket.OptAddVLANHeader(!cooked))
+		if err != nil {
+			closeAll()
+			return nil, liveErr(cfg.Interface, err)
+		}
+		ls = append(ls, l)
+		if err := l.quiet(); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("%s: filter %q: %w", cfg.Interface, filter, err)
+		}
+	}
+	// All join, then all start: a packet the group hands to a socket still
+	// taking nothing is lost, so that window is kept to a few system calls.
+	for _, l := range ls {
+		if n == 1 {
+			break
+		}
+		if err := l.tp.SetFanout(afpacket.FanoutHash, group); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("%s: fanout group of %d sockets: %w", cfg.Interface, n, err)
+		}
+	}
+	for _, l := range ls {
+		if err := l.start(prog); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("%s: filter %q: %w", cfg.Interface, filter, err)
+		}
+		if cfg.Promisc && bind != "" {
+			if err := l.tp.SetPromiscuous(true); err != nil {
+				closeAll()
+				return nil, liveErr(cfg.Interface, err)
+			}
+		}
+	}
+	return ls, nil
+}
+
+// fanoutID is a fanout group id for this process's sockets. Groups are
+// shared by id across processes (gopacket's afpacket offers no way to have
+// the kernel pick a free one), so it is drawn at random above the ids other
+// capture tools use by default (Suricata 99, Zeek 23): two captures of one
+// interface share a group, and split its packets, once in about 64 000.
+func fanoutID() uint16 {
+	var b [2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return uint16(1024 + os.Getpid()%64000)
+	}
+	return 1024 + binary.LittleEndian.Uint16(b[:])%64000
 }
 
 // socketKind says which interface to bind ("" for all) and whether to read
@@ -106,11 +166,12 @@ func socketKind(iface string) (bind string, cooked bool, err error) {
 	return iface, err != nil || (t != "1" && t != "772"), nil
 }
 
-// attach puts the filter in the kernel. The socket was bound, and may have
-// queued packets, before a filter could be set, so, as libpcap does, a
-// filter that takes nothing goes first, the ring is emptied, and only then
-// the real program replaces it: no packet the filter would refuse is read.
-func (l *Live) attach(prog []bpf.RawInstruction) error {
+// quiet and start put the filter in the kernel. The socket was bound, and
+// may have queued packets, before a filter could be set, so, as libpcap
+// does, a filter that takes nothing goes first and the ring is emptied
+// (quiet); only then the real program replaces it (start): no packet the
+// filter would refuse is read.
+func (l *Live) quiet() error {
 	if err := l.tp.SetBPF([]bpf.RawInstruction{{Op: unix.BPF_RET | unix.BPF_K, K: 0}}); err != nil {
 		return err
 	}
@@ -120,6 +181,10 @@ func (l *Live) attach(prog []bpf.RawInstruction) error {
 			break
 		}
 	}
+	return nil
+}
+
+func (l *Live) start(prog []bpf.RawInstruction) error {
 	if err := l.tp.SetBPF(prog); err != nil {
 		return err
 	}

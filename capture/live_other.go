@@ -18,6 +18,9 @@ type Live struct{}
 // OpenLive fails off Linux.
 func OpenLive(cfg LiveConfig) (*Live, error) { return nil, errNoLive }
 
+// OpenLiveGroup fails off Linux.
+func OpenLiveGroup(cfg LiveConfig, n int) ([]*Live, error) { return nil, errNoLive }
+
 // ReadPacket is never reached.
 func (l *Live) ReadPacket() ([]byte, gopacket.CaptureInfo, error) {
 	return nil, gopacket.CaptureInfo{}, errNoLive

@@ -44,6 +44,7 @@ func newFlagSet(cfg *Config, stdout io.Writer) *pflag.FlagSet {
 	fs.DurationVar(&cfg.Interval, "interval", 0, "live: print an interim report this often (SIGUSR1 prints one on demand)")
 	fs.IntVarP(&cfg.Snaplen, "snapshot-length", "s", 2048, "live: bytes kept per packet; the handshake needs ~2 KB for exact sizes")
 	fs.IntVarP(&cfg.BufferKiB, "buffer-size", "B", 0, "live: kernel capture ring in `KiB` (8 MiB when 0)")
+	fs.IntVar(&cfg.Fanout, "fanout", 0, "live: read the interface with `N` sockets in one AF_PACKET fanout group, each analysed on a core of its own (0: one per core, at most 8; 1 with -w)")
 	fs.BoolVar(&cfg.Promisc, "promisc", false, "live: put the interface in promiscuous mode")
 	fs.Bool("no-promiscuous-mode", false, "accepted for tcpdump habit (tcpdump -p): promiscuous mode is off unless --promisc")
 	fs.StringVarP(&cfg.WriteFile, "write", "w", "", "live: also save the packets analysed to this pcap `FILE`")

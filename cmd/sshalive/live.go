@@ -18,12 +18,16 @@ import (
 const permissionHint = "no permission to capture: run as root (sudo), or give the binary the capability once with " +
 	"'sudo setcap cap_net_raw=ep %s', or capture with tcpdump and analyse with -r"
 
-// liveSession is what a live capture holds open: the interface, its
-// decoder, the -w file and the metrics server.
+// liveSession is what a live capture holds open: the interface's sockets
+// (one, or a fanout group: one per Tracker of shards), a decoder per socket,
+// the -w file and the metrics server.
 type liveSession struct {
 	cfg     Config
-	live    *capture.Live
-	dec     *capture.Decoder
+	lives   []*capture.Live
+	live    *capture.Live // the first: link type, filter, snaplen
+	decs    []*capture.Decoder
+	dec     *capture.Decoder // the first's
+	shards  *analyze.Shards
 	save    *capture.Writer
 	metrics *metricsServer
 	out     *output
@@ -32,12 +36,12 @@ type liveSession struct {
 // openLive opens the interface, drops privileges, and opens the -w file
 // and the metrics server; on error it has said why and closed what it
 // opened.
-func openLive(cfg Config, filter *filter, out *output) (*liveSession, bool) {
+func openLive(cfg Config, filter *filter, shards *analyze.Shards, out *output) (*liveSession, bool) {
 	expr, cooked := filter.kernel()
-	live, err := capture.OpenLive(capture.LiveConfig{
+	lives, err := capture.OpenLiveGroup(capture.LiveConfig{
 		Interface: cfg.Interface, Snaplen: cfg.Snaplen, BufferSize: cfg.BufferKiB * 1024,
 		Filter: expr, CookedFilter: cooked, Promisc: cfg.Promisc,
-	})
+	}, len(shards.Trackers))
 	if err != nil {
 		if errors.Is(err, capture.ErrPermission) {
 			exe, _ := os.Executable()
@@ -47,7 +51,7 @@ func openLive(cfg Config, filter *filter, out *output) (*liveSession, bool) {
 		}
 		return nil, false
 	}
-	ls := &liveSession{cfg: cfg, live: live, out: out}
+	ls := &liveSession{cfg: cfg, lives: lives, live: lives[0], shards: shards, out: out}
 	if err := ls.open(); err != nil {
 		out.logger.Print(err)
 		ls.Close()
@@ -63,10 +67,15 @@ func openLive(cfg Config, filter *filter, out *output) (*liveSession, bool) {
 // not write its report, and no packet is parsed with a capability.
 func (ls *liveSession) open() error {
 	cfg := ls.cfg
-	var err error
-	if ls.dec, err = capture.NewDecoder(ls.live.LinkType()); err != nil {
-		return err
+	for range ls.lives {
+		dec, err := capture.NewDecoder(ls.live.LinkType())
+		if err != nil {
+			return err
+		}
+		ls.decs = append(ls.decs, dec)
 	}
+	ls.dec = ls.decs[0]
+	var err error
 	if cfg.WriteFile != "" {
 		if ls.save, err = capture.CreateFile(cfg.WriteFile, ls.live.LinkType(), ls.live.Snaplen()); err != nil {
 			return fmt.Errorf("-w %s: %w", cfg.WriteFile, err)
@@ -99,7 +108,9 @@ func (ls *liveSession) Close() {
 		ls.out.htmlOut.Close()
 		ls.out.htmlOut = nil
 	}
-	ls.live.Close()
+	for _, l := range ls.lives {
+		l.Close()
+	}
 }
 
 // saveFailed stops saving after a -w write error (a full disk), says so
@@ -112,10 +123,15 @@ func (ls *liveSession) saveFailed(err error) {
 
 // drain reports the connections that ended and refreshes the metrics.
 func (ls *liveSession) drain(tracker *analyze.Tracker) {
-	cs := tracker.Drain()
+	ls.report(tracker.Drain(), func() totals { return ls.counters([]*analyze.Tracker{tracker}) })
+}
+
+// report reports connections that ended, and refreshes the metrics with
+// the counters as they stand.
+func (ls *liveSession) report(cs []analyze.Conn, counters func() totals) {
 	if ls.metrics != nil {
 		ls.metrics.countEnded(cs)
-		ls.metrics.update(tracker, ls.live)
+		ls.metrics.totals.set(counters())
 	}
 	ls.out.endedConns(cs)
 	if ls.save != nil {
@@ -129,8 +145,8 @@ func (ls *liveSession) drain(tracker *analyze.Tracker) {
 // --duration passes or -c packets were read, then reports as offline mode
 // does. now is the wall clock, used only to expire connections while the
 // interface is silent and to time interim reports.
-func runLive(ctx context.Context, cfg Config, filter *filter, tracker *analyze.Tracker, out *output, now func() time.Time) int {
-	ls, ok := openLive(cfg, filter, out)
+func runLive(ctx context.Context, cfg Config, filter *filter, shards *analyze.Shards, out *output, now func() time.Time) int {
+	ls, ok := openLive(cfg, filter, shards, out)
 	if !ok {
 		return exitError
 	}
@@ -141,15 +157,28 @@ func runLive(ctx context.Context, cfg Config, filter *filter, tracker *analyze.T
 		defer cancel()
 	}
 	out.totals.Interface = cfg.Interface
-	out.logger.Printf("capturing on %s (%s), snaplen %d; Ctrl-C stops and reports", cfg.Interface, ls.live.Filter(), ls.live.Snaplen())
-	readErr := ls.loop(ctx, filter, tracker, now)
-	out.totals.Malformed = ls.dec.Stats.Malformed
-	if st, err := ls.live.Stats(); err == nil {
+	sockets := ""
+	if len(ls.lives) > 1 {
+		sockets = fmt.Sprintf(", %d sockets in a fanout group", len(ls.lives))
+	}
+	out.logger.Printf("capturing on %s (%s), snaplen %d%s; Ctrl-C stops and reports", cfg.Interface, ls.live.Filter(), ls.live.Snaplen(), sockets)
+	var readErr error
+	if len(ls.lives) == 1 {
+		readErr = ls.loop(ctx, filter, shards.Trackers[0], now)
+	} else {
+		readErr = ls.fanout(ctx, filter, now)
+	}
+	for _, d := range ls.decs {
+		out.totals.Malformed += d.Stats.Malformed
+	}
+	if st, ok := ls.stats(); ok {
 		out.totals.Capture = &report.CaptureStats{Received: st.Received, KernelDropped: st.KernelDropped, IfDropped: st.IfDropped}
 		out.logger.Printf("%d packets captured, %d received by filter, %d dropped by kernel, %d dropped by interface",
 			out.totals.Packets, st.Received, st.KernelDropped, st.IfDropped)
 	}
-	ls.drain(tracker)
+	for _, t := range shards.Trackers {
+		ls.report(t.Drain(), func() totals { return ls.counters(shards.Trackers) })
+	}
 	if ls.save != nil {
 		if err := ls.save.Close(); err != nil {
 			ls.out.outputFailed("-w "+cfg.WriteFile, err)
@@ -159,7 +188,7 @@ func runLive(ctx context.Context, cfg Config, filter *filter, tracker *analyze.T
 	if out.stdoutBroken() {
 		out.logger.Printf("stopped capturing: stdout is closed; the -w and --html files are written")
 	}
-	if code := out.final(tracker.Flush()); code != exitOK {
+	if code := out.final(shards.Flush()); code != exitOK {
 		return code
 	}
 	if readErr != nil {
@@ -249,4 +278,33 @@ const stopDrain = 500 * time.Millisecond
 func segments(t *analyze.Tracker) int64 {
 	n, _ := t.Counters()
 	return n
+}
+
+// stats sums the kernel's counters of the sockets.
+func (ls *liveSession) stats() (capture.LiveStats, bool) {
+	var sum capture.LiveStats
+	for _, l := range ls.lives {
+		st, err := l.Stats()
+		if err != nil {
+			return sum, false
+		}
+		sum.Received += st.Received
+		sum.KernelDropped += st.KernelDropped
+		sum.IfDropped += st.IfDropped
+	}
+	return sum, true
+}
+
+// counters are the metrics' totals over the Trackers given (read on the
+// goroutines that own them) and the sockets.
+func (ls *liveSession) counters(ts []*analyze.Tracker) totals {
+	var v totals
+	for _, t := range ts {
+		segs, evicted := t.Counters()
+		v.open += t.Open()
+		v.segments += segs
+		v.evicted += int64(evicted)
+	}
+	v.capture, v.captureKnown = ls.stats()
+	return v
 }

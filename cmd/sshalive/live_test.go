@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -133,7 +134,7 @@ func (n *labNS) ssh(opts []string, command string) *exec.Cmd {
 
 // sshalive starts this test binary as sshalive (see TestMain) in the
 // namespace and returns once it captures.
-func (n *labNS) sshalive(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+func (n *labNS) sshalive(args ...string) (*exec.Cmd, *bytes.Buffer, *procStderr) {
 	n.t.Helper()
 	self, err := os.Executable()
 	if err != nil {
@@ -144,7 +145,7 @@ func (n *labNS) sshalive(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffe
 
 // start runs argv (this test binary as sshalive, perhaps behind setpriv)
 // in the namespace and returns once it captures.
-func (n *labNS) start(argv ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+func (n *labNS) start(argv ...string) (*exec.Cmd, *bytes.Buffer, *procStderr) {
 	n.t.Helper()
 	cmd := n.in(argv...)
 	var stdout bytes.Buffer
@@ -155,10 +156,10 @@ func (n *labNS) start(argv ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) 
 
 // run starts cmd, sshalive, with SSHALIVE_RUN_MAIN set and returns once it
 // captures; its stderr is gathered in the buffer returned.
-func (n *labNS) run(cmd *exec.Cmd) *bytes.Buffer {
+func (n *labNS) run(cmd *exec.Cmd) *procStderr {
 	n.t.Helper()
 	cmd.Env = append(os.Environ(), "SSHALIVE_RUN_MAIN=1")
-	var stderr bytes.Buffer
+	stderr := &procStderr{cmd: cmd, eof: make(chan struct{})}
 	pr, pw, _ := os.Pipe()
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
@@ -167,10 +168,11 @@ func (n *labNS) run(cmd *exec.Cmd) *bytes.Buffer {
 	pw.Close()
 	ready := make(chan bool, 1)
 	go func() {
+		defer close(stderr.eof)
 		sc := bufio.NewScanner(pr)
 		sent := false
 		for sc.Scan() {
-			stderr.WriteString(sc.Text() + "\n")
+			stderr.add(sc.Text() + "\n")
 			if !sent && strings.Contains(sc.Text(), "capturing on") {
 				ready <- true
 				sent = true
@@ -188,7 +190,36 @@ func (n *labNS) run(cmd *exec.Cmd) *bytes.Buffer {
 	case <-time.After(10 * time.Second):
 		n.t.Fatal("sshalive did not start capturing within 10 s")
 	}
-	return &stderr
+	return stderr
+}
+
+// procStderr gathers a process's stderr, line by line, from a goroutine
+// of its own: String is what came so far, and, once the process was
+// waited for, all of it (the goroutine may read the last lines after the
+// process ended).
+type procStderr struct {
+	cmd *exec.Cmd
+	eof chan struct{}
+	mu  sync.Mutex
+	b   strings.Builder
+}
+
+func (p *procStderr) add(s string) {
+	p.mu.Lock()
+	p.b.WriteString(s)
+	p.mu.Unlock()
+}
+
+func (p *procStderr) String() string {
+	if p.cmd.ProcessState != nil {
+		select {
+		case <-p.eof:
+		case <-time.After(2 * time.Second):
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.b.String()
 }
 
 func waitExit(t *testing.T, cmd *exec.Cmd, limit time.Duration) int {

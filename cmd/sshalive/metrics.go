@@ -12,7 +12,6 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/sshalive/sshalive/analyze"
-	"github.com/sshalive/sshalive/capture"
 )
 
 // metricsServer exports what a live capture sees, for fleets of jump hosts:
@@ -179,16 +178,6 @@ func (m *metricsServer) countEnded(cs []analyze.Conn) {
 			m.observe("tcp", c.Implementations, k)
 		}
 	}
-}
-
-// update records the tracker's and the capture's counters as they stand.
-func (m *metricsServer) update(t *analyze.Tracker, live *capture.Live) {
-	segs, evicted := t.Counters()
-	v := totals{open: t.Open(), segments: segs, evicted: int64(evicted)}
-	if st, err := live.Stats(); err == nil {
-		v.capture, v.captureKnown = st, true
-	}
-	m.totals.set(v)
 }
 
 func (m *metricsServer) observe(layer string, impls [2]analyze.Implementation, k analyze.Keepalives) {

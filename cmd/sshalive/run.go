@@ -40,8 +40,11 @@ type Config struct {
 	Interval   time.Duration
 	Snaplen    int
 	BufferKiB  int
-	Promisc    bool
-	WriteFile  string
+	// Fanout is the number of sockets live capture reads (0: one per core,
+	// at most maxFanout; 1 with -w).
+	Fanout    int
+	Promisc   bool
+	WriteFile string
 	// PacketBuffered flushes the -w file after every packet (-U).
 	PacketBuffered bool
 	MetricsAddr    string
@@ -115,15 +118,21 @@ func validate(cfg Config) error {
 			return fmt.Errorf("--port %d: not a TCP port (1-65535)", p)
 		}
 	}
-	if cfg.Count < 0 || cfg.MaxConns < 1 || cfg.IdleTimeout <= 0 || cfg.Duration < 0 || cfg.Interval < 0 || cfg.BufferKiB < 0 {
-		return errors.New("-c, --duration, --interval, -B, --max-conns and --idle-timeout must not be negative")
+	if cfg.Count < 0 || cfg.MaxConns < 1 || cfg.IdleTimeout <= 0 || cfg.Duration < 0 || cfg.Interval < 0 || cfg.BufferKiB < 0 || cfg.Fanout < 0 {
+		return errors.New("-c, --duration, --interval, -B, --fanout, --max-conns and --idle-timeout must not be negative")
+	}
+	if cfg.Fanout > 1 && cfg.WriteFile != "" {
+		return fmt.Errorf("--fanout %d with -w: the saved file is written in capture order by one socket (--fanout 1, the default with -w)", cfg.Fanout)
+	}
+	if cfg.Fanout > 64 {
+		return fmt.Errorf("--fanout %d: at most 64 sockets", cfg.Fanout)
 	}
 	if cfg.Snaplen < 96 || cfg.Snaplen > 262144 {
 		return fmt.Errorf("-s %d: between 96 and 262144 bytes", cfg.Snaplen)
 	}
 	if cfg.Interface == "" {
 		for name, set := range map[string]bool{"--duration": cfg.Duration > 0, "--interval": cfg.Interval > 0, "-w": cfg.WriteFile != "", "-U": cfg.PacketBuffered,
-			"--metrics-listen": cfg.MetricsAddr != "", "-Z": cfg.User != "", "-B": cfg.BufferKiB > 0} {
+			"--metrics-listen": cfg.MetricsAddr != "", "-Z": cfg.User != "", "-B": cfg.BufferKiB > 0, "--fanout": cfg.Fanout > 0} {
 			if set {
 				return fmt.Errorf("%s needs live capture (-i IFACE)", name)
 			}
@@ -186,7 +195,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	out.sticky = &stickyWriter{w: stdout, o: out}
 	out.stdout = out.sticky
 	if cfg.Interface != "" {
-		return runLive(ctx, cfg, filter, analyze.NewTracker(acfg), out, time.Now)
+		return runLive(ctx, cfg, filter, analyze.NewShards(acfg, sockets(cfg)), out, time.Now)
 	}
 	return runOffline(ctx, cfg, stdin, filter, analyze.NewShards(acfg, runtime.GOMAXPROCS(0)), out)
 }
@@ -286,6 +295,21 @@ const (
 	batchSegments = 512             // live: segments between looks at memory
 	liveLinger    = 2 * time.Second // Config.ClosedLinger in live mode
 )
+
+// maxFanout bounds the sockets a live capture opens by default: past 8 the
+// analysis is rarely what limits a capture filtered to SSH.
+const maxFanout = 8
+
+// sockets is the number of sockets (and Trackers) of a live capture.
+func sockets(cfg Config) int {
+	switch {
+	case cfg.Fanout > 0:
+		return cfg.Fanout
+	case cfg.WriteFile != "":
+		return 1
+	}
+	return min(runtime.GOMAXPROCS(0), maxFanout)
+}
 
 // errInterrupted: Ctrl-C or SIGTERM stopped an offline read part way.
 var errInterrupted = errors.New("interrupted")

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/sshalive/sshalive/analyze"
+	"github.com/sshalive/sshalive/capture"
+)
+
+// The live capture on several cores: the sockets of a fanout group, each
+// read by a worker goroutine with a Tracker of its own (the kernel sends
+// both directions of a connection to the same socket). The workers only
+// read, decode and observe; everything that writes (ended connections,
+// interim reports, metrics) stays on the goroutine that runs fanout, which
+// reaches a Tracker by asking its worker to run a function between two
+// packets, so every Tracker stays single-threaded. -w keeps one socket: a
+// saved file is written in capture order.
+
+// liveWorker is one socket of the group, its decoder and its Tracker.
+type liveWorker struct {
+	live    *capture.Live
+	dec     *capture.Decoder
+	tracker *analyze.Tracker
+	asks    chan func(*analyze.Tracker)
+	done    chan struct{} // closed when the worker has returned
+}
+
+// ask runs f on w's Tracker, on w's goroutine (or on the caller's once w
+// has returned), and waits for it.
+func (w *liveWorker) ask(f func(*analyze.Tracker)) {
+	ran := make(chan struct{})
+	select {
+	case w.asks <- func(t *analyze.Tracker) { f(t); close(ran) }:
+		<-ran
+	case <-w.done:
+		f(w.tracker)
+	}
+}
+
+// run reads packets until stop is closed (then what the ring holds, for at
+// most stopDrain), -c packets were counted across the group, or reading
+// fails.
+func (w *liveWorker) run(stop <-chan struct{}, total *atomic.Int64, count int64, filter *filter, now func() time.Time) error {
+	defer close(w.done)
+	var seg analyze.Segment
+	var stopAt time.Time
+	for {
+		select {
+		case f := <-w.asks:
+			f(w.tracker)
+			continue
+		case <-stop:
+			if stopAt.IsZero() {
+				stopAt = now().Add(stopDrain)
+			} else if now().After(stopAt) {
+				return nil
+			}
+		default:
+		}
+		data, ci, err := w.live.ReadPacket()
+		if errors.Is(err, capture.ErrTimeout) {
+			if !stopAt.IsZero() {
+				return nil // stopping, and nothing left
+			}
+			w.tracker.Advance(now()) // a silent socket: idle connections expire by the clock
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n := total.Add(1); count > 0 && n > count {
+			return nil // another worker counted the last one
+		}
+		if w.dec.Decode(data, ci, &seg) && filter.match(&seg) {
+			w.tracker.Observe(seg)
+		}
+	}
+}
+
+// fanout runs the workers until ctx ends, -c packets were read or a socket
+// fails (the error it returns), with ended connections reported every
+// second and interim reports on --interval and SIGUSR1.
+func (ls *liveSession) fanout(ctx context.Context, filter *filter, now func() time.Time) error {
+	out := ls.out
+	workers := make([]*liveWorker, len(ls.lives))
+	stop := make(chan struct{})
+	running := stop // what the workers watch; stop is nil once closed
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, len(workers))
+	for i, l := range ls.lives {
+		w := &liveWorker{live: l, dec: ls.decs[i], tracker: ls.shards.Trackers[i], asks: make(chan func(*analyze.Tracker)), done: make(chan struct{})}
+		workers[i] = w
+		wg.Go(func() {
+			if err := w.run(running, &total, ls.cfg.Count, filter, now); err != nil {
+				errs <- err
+			}
+		})
+	}
+	all := make(chan struct{})
+	go func() { wg.Wait(); close(all) }()
+
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	var tick <-chan time.Time
+	if ls.cfg.Interval > 0 {
+		t := time.NewTicker(ls.cfg.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	second := time.NewTicker(time.Second)
+	defer second.Stop()
+	counters := func() totals {
+		var v totals
+		for _, w := range workers {
+			w.ask(func(t *analyze.Tracker) {
+				one := ls.counters([]*analyze.Tracker{t})
+				v.open += one.open
+				v.segments += one.segments
+				v.evicted += one.evicted
+			})
+		}
+		v.capture, v.captureKnown = ls.stats()
+		return v
+	}
+	interim := func() {
+		var open []analyze.Conn
+		var segs int64
+		for _, w := range workers {
+			w.ask(func(t *analyze.Tracker) {
+				open = append(open, t.Snapshot()...)
+				segs += segments(t)
+			})
+		}
+		analyze.SortConns(open) // as one Tracker's Snapshot is
+		out.totals.Packets = total.Load()
+		out.interim(now(), open, segs)
+	}
+	var readErr error
+	done := ctx.Done()
+	halt := func() {
+		if stop != nil {
+			close(stop)
+			stop, done = nil, nil
+		}
+	}
+	for {
+		select {
+		case <-all:
+			out.totals.Packets = total.Load()
+			if c := ls.cfg.Count; c > 0 {
+				out.totals.Packets = min(out.totals.Packets, c)
+			}
+			return readErr
+		case err := <-errs:
+			readErr = err
+			halt()
+		case <-done:
+			halt()
+		case <-usr1:
+			interim()
+		case <-tick:
+			interim()
+		case <-second.C:
+			var cs []analyze.Conn
+			for _, w := range workers {
+				w.ask(func(t *analyze.Tracker) { cs = append(cs, t.Drain()...) })
+			}
+			ls.report(cs, counters)
+			memTick()
+			if out.stdoutBroken() {
+				halt()
+			}
+		}
+		if c := ls.cfg.Count; c > 0 && total.Load() >= c {
+			halt()
+		}
+	}
+}
