@@ -48,15 +48,14 @@ const (
 var blockBytes = 256 << 10
 
 type chunk struct {
-	blk     capture.Block       // the bytes and records
-	err     error               // read by the reader: how reading ended after this chunk; nil: more follow
-	k       int                 // read in blocks: the block's number
-	after   <-chan struct{}     // read in blocks: closed when the block before is settled
-	settled chan struct{}       // read in blocks: closed when this one is
-	segs    [][]analyze.Segment // per shard, filled by a worker
-	notices []analyze.Segment   // banners outside the filter, noticed once settled
-	decoded chan struct{}       // closed when segs is final
-	left    atomic.Int32        // shards yet to observe it
+	blk       capture.Block       // the bytes and records
+	err       error               // read by the reader: how reading ended after this chunk; nil: more follow
+	k         int                 // read in blocks: the block's number
+	segs      [][]analyze.Segment // per shard, filled by a worker
+	notices   []analyze.Segment   // banners outside the filter, noticed once settled
+	malformed int64               // packets the decoding found malformed
+	decoded   chan struct{}       // closed when segs is final
+	left      atomic.Int32        // shards yet to observe it
 }
 
 // chunks keeps the chunks of earlier files for the next: reading a hundred
@@ -140,7 +139,7 @@ func analyse(ctx context.Context, lt layers.LinkType, src batchSource, blocks *c
 			chunks.Put(<-pool)
 		}
 	}()
-	p := &pipe{toWork: make(chan *chunk, cap(pool)), toShard: make([]chan *chunk, nshards), pool: pool}
+	p := &pipe{toWork: make(chan *chunk, cap(pool)), toShard: make([]chan *chunk, nshards), pool: pool, waiting: map[int]*chunk{}}
 	var wg sync.WaitGroup
 	for i, t := range shards.Trackers {
 		p.toShard[i] = make(chan *chunk, cap(pool))
@@ -148,9 +147,9 @@ func analyse(ctx context.Context, lt layers.LinkType, src batchSource, blocks *c
 	}
 	for _, w := range workers {
 		if blocks != nil {
-			wg.Go(func() { w.runBlocks(p.toWork, blocks, &p.settled) })
+			wg.Go(func() { w.runBlocks(p, blocks) })
 		} else {
-			wg.Go(func() { w.run(p.toWork) })
+			wg.Go(func() { w.run(p) })
 		}
 	}
 	if blocks != nil {
@@ -163,10 +162,7 @@ func analyse(ctx context.Context, lt layers.LinkType, src batchSource, blocks *c
 		close(q)
 	}
 	wg.Wait()
-	res.packets = p.settled.Load()
-	for _, w := range workers {
-		res.malformed += w.dec.Stats.Malformed
-	}
+	res.packets, res.malformed = p.settled.Load(), p.malformed.Load()
 	if progress != nil {
 		progress.clear()
 	}
@@ -178,7 +174,13 @@ type pipe struct {
 	toWork  chan *chunk
 	toShard []chan *chunk
 	pool    chan *chunk
-	settled atomic.Int64 // packets read (settled, when in blocks)
+	// read in blocks: the blocks decoded but not yet settled, and the
+	// next to settle
+	mu        sync.Mutex
+	waiting   map[int]*chunk
+	next      int
+	settled   atomic.Int64 // packets read (settled, when in blocks)
+	malformed atomic.Int64
 }
 
 // send hands c to the workers and, in the same order, to every shard.
@@ -214,15 +216,12 @@ func (p *pipe) readChunks(r *chunkReader) error {
 // order, until the last, the end settled, or an interrupt. The workers do
 // the reading.
 func (p *pipe) readBlocks(ctx context.Context, blocks *capture.Blocks, progress *progressLine) {
-	prev := make(chan struct{})
-	close(prev)
 	for k := 0; k < blocks.Len() && !blocks.Done(); k++ {
 		if ctx.Err() != nil {
 			return // readFile says where
 		}
 		c := <-p.pool
-		c.k, c.after, c.settled = k, prev, make(chan struct{})
-		prev = c.settled
+		c.k = k
 		p.send(c)
 		if progress != nil && k%16 == 15 {
 			progress.update(min(blocks.Offset(k+1), blocks.Size()), blocks.Size(), p.settled.Load())
@@ -266,29 +265,44 @@ func newChunkDecoder(lt layers.LinkType, filter *filter, shards *analyze.Shards)
 }
 
 // run decodes chunks the reader filled.
-func (d *chunkDecoder) run(in <-chan *chunk) {
-	for c := range in {
+func (d *chunkDecoder) run(p *pipe) {
+	for c := range p.toWork {
 		d.decode(c)
+		p.malformed.Add(c.malformed)
 		d.notice(c)
 		close(c.decoded)
 	}
 }
 
-// runBlocks reads, decodes and settles blocks: the decoding of a block's
-// guessed records is done again in the rare case Settle found the guess
-// wrong. settled counts the packets.
-func (d *chunkDecoder) runBlocks(in <-chan *chunk, b *capture.Blocks, settled *atomic.Int64) {
-	for c := range in {
+// runBlocks reads and decodes blocks, and settles them.
+func (d *chunkDecoder) runBlocks(p *pipe, b *capture.Blocks) {
+	for c := range p.toWork {
 		b.Load(&c.blk, c.k)
-		before := d.dec.Stats
 		d.decode(c)
-		<-c.after
+		p.settle(c, b, d)
+	}
+}
+
+// settle settles, in file order, c and the blocks after it that were
+// decoded already: a worker whose block comes early leaves it to be settled
+// with the one before and goes on to the next, instead of waiting. A wrong
+// guess is decoded again here, by the worker that settles it (rare).
+func (p *pipe) settle(c *chunk, b *capture.Blocks, d *chunkDecoder) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.waiting[c.k] = c
+	for {
+		c, ok := p.waiting[p.next]
+		if !ok {
+			return
+		}
+		delete(p.waiting, p.next)
+		p.next++
 		if b.Settle(&c.blk) {
-			d.dec.Stats = before
 			d.decode(c)
 		}
-		close(c.settled)
-		settled.Add(int64(len(c.blk.Recs)))
+		p.settled.Add(int64(len(c.blk.Recs)))
+		p.malformed.Add(c.malformed)
 		d.notice(c)
 		close(c.decoded)
 	}
@@ -300,6 +314,8 @@ func (d *chunkDecoder) decode(c *chunk) {
 		c.segs[i] = c.segs[i][:0]
 	}
 	c.notices = c.notices[:0]
+	malformed := d.dec.Stats.Malformed
+	defer func() { c.malformed = d.dec.Stats.Malformed - malformed }()
 	buf := c.blk.Buf
 	for _, r := range c.blk.Recs {
 		data := buf[r.Off : r.Off+r.Len : r.Off+r.Len]
