@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -164,4 +165,41 @@ func TestMergedErrors(t *testing.T) {
 		strings.Contains(stderr, byDir[0]+":") || strings.Count(strings.TrimSpace(got), "\n") < 1 {
 		t.Errorf("truncated half: exit %d, stderr %q\n%s", code, stderr, got)
 	}
+}
+
+// TestAllCapturesAtOnce: every lab capture given at once (several were
+// recorded at the same time, in different namespaces, and are merged by
+// time) gives each capture's connections, as read alone.
+func TestAllCapturesAtOnce(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(pcapDir, "*.pcap"))
+	if err != nil || len(files) < 80 {
+		t.Fatalf("%d captures: %v", len(files), err)
+	}
+	var want []string
+	for _, f := range files {
+		out, _, _ := sshalive(t, "-r", f, "--json")
+		want = append(want, conns(out)...)
+	}
+	args := []string{"--json"}
+	for _, f := range files {
+		args = append(args, "-r", f)
+	}
+	out, stderr, code := sshalive(t, args...)
+	got := conns(out)
+	sort.Strings(want)
+	sort.Strings(got)
+	if code != exitOK || !strings.Contains(stderr, "overlap in time") || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("exit %d, %d connections, %d read one by one; stderr:\n%s", code, len(got), len(want), stderr)
+	}
+}
+
+// conns are the connection records of --json output, as text.
+func conns(out string) []string {
+	var cs []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, `"type":"connection"`) {
+			cs = append(cs, l)
+		}
+	}
+	return cs
 }
