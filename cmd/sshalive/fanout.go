@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"os"
-	"os/signal"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/sshalive/sshalive/analyze"
@@ -107,15 +104,8 @@ func (ls *liveSession) fanout(ctx context.Context, filter *filter, now func() ti
 	all := make(chan struct{})
 	go func() { wg.Wait(); close(all) }()
 
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
-	var tick <-chan time.Time
-	if ls.cfg.Interval > 0 {
-		t := time.NewTicker(ls.cfg.Interval)
-		defer t.Stop()
-		tick = t.C
-	}
+	usr1, tick, stopInterim := interimTriggers(ls.cfg.Interval)
+	defer stopInterim()
 	second := time.NewTicker(time.Second)
 	defer second.Stop()
 	counters := func() totals {

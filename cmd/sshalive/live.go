@@ -202,15 +202,8 @@ func runLive(ctx context.Context, cfg Config, filter *filter, shards *analyze.Sh
 // error it returns), with interim reports on --interval and SIGUSR1.
 func (ls *liveSession) loop(ctx context.Context, filter *filter, tracker *analyze.Tracker, now func() time.Time) error {
 	out := ls.out
-	usr1 := make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	defer signal.Stop(usr1)
-	var tick <-chan time.Time
-	if ls.cfg.Interval > 0 {
-		t := time.NewTicker(ls.cfg.Interval)
-		defer t.Stop()
-		tick = t.C
-	}
+	usr1, tick, stopInterim := interimTriggers(ls.cfg.Interval)
+	defer stopInterim()
 	var seg analyze.Segment
 	var lastTick, stopAt time.Time
 	for ls.cfg.Count == 0 || out.totals.Packets < ls.cfg.Count {
@@ -269,6 +262,18 @@ func (ls *liveSession) loop(ctx context.Context, filter *filter, tracker *analyz
 		}
 	}
 	return nil
+}
+
+// interimTriggers are what asks for an interim report: SIGUSR1, and a
+// tick every interval (none when 0); stop releases them.
+func interimTriggers(interval time.Duration) (usr1 <-chan os.Signal, tick <-chan time.Time, stop func()) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	if interval <= 0 {
+		return sig, nil, func() { signal.Stop(sig) }
+	}
+	t := time.NewTicker(interval)
+	return sig, t.C, func() { signal.Stop(sig); t.Stop() }
 }
 
 // stopDrain bounds the reading of what the kernel still holds once the
