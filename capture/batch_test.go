@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -189,4 +190,46 @@ func TestBlocksGuess(t *testing.T) {
 		t.Fatalf("%d files; blocks read and wrong guesses by block size: %v, %v", read, blocks, wrong)
 	}
 	t.Logf("%d files; blocks read and wrong guesses by block size: %v, %v", read, blocks, wrong)
+}
+
+// TestBlocksShrunk: a file cut short between two records after Blocks
+// took its size (a rotation script truncating it) ends as ReadPacket sees
+// the shorter file: io.EOF after the records before the cut, not a
+// truncated record.
+func TestBlocksShrunk(t *testing.T) {
+	data, err := os.ReadFile("../testdata/pcaps/bulk.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the end of the 200th record
+	off := int64(pcapHeaderLen)
+	for range 200 {
+		off += 16 + int64(binary.LittleEndian.Uint32(data[off+8:]))
+	}
+	want, wantEnd, _ := readBoth(t, data[:off], 0, 0)
+	name := filepath.Join(t.TempDir(), "shrinks.pcap")
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := OpenFile(name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := f.Blocks(4096)
+	if err := os.Truncate(name, off); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for k := 0; k < b.Len(); k++ {
+		var blk Block
+		b.Load(&blk, k)
+		b.Settle(&blk)
+		for _, r := range blk.Recs {
+			got = append(got, fmt.Sprintf("%v %d %d %x", r.CI.Timestamp, r.CI.CaptureLength, r.CI.Length, fnv64(blk.Buf[r.Off:r.Off+r.Len])))
+		}
+	}
+	if !b.Done() || b.Err().Error() != wantEnd || !reflect.DeepEqual(got, want) || len(got) != 200 {
+		t.Fatalf("%d packets, end %v; ReadPacket on the shorter file: %d, %q", len(got), b.Err(), len(want), wantEnd)
+	}
 }

@@ -125,10 +125,10 @@ func (b *Blocks) Load(blk *Block, k int) {
 	blk.walk = walk{from: -1}
 	switch {
 	case k == 0:
-		b.walk(blk, lo, b.first)
+		b.walk(blk, lo, hi, b.first)
 	default:
 		if from := b.guess(blk.Buf, lo); from >= 0 {
-			b.walk(blk, from, time.Time{})
+			b.walk(blk, from, hi, time.Time{})
 		}
 	}
 }
@@ -152,7 +152,7 @@ func (b *Blocks) Settle(blk *Block) (changed bool) {
 	w := &blk.walk
 	if w.from != b.next || w.needsPrior {
 		blk.Recs = blk.Recs[:0]
-		b.walk(blk, b.next, b.last)
+		b.walk(blk, b.next, hi, b.last)
 		changed = true
 	}
 	st := b.r.st
@@ -187,8 +187,7 @@ func (b *Blocks) end(err error) {
 // record's, as far as is known), reading past the block's end for the
 // last one's bytes. last is the timestamp a bad one before any valid one
 // takes (zero: unknown, the walk needs the block before).
-func (b *Blocks) walk(blk *Block, from int64, last time.Time) {
-	_, hi := b.bounds(blk.k)
+func (b *Blocks) walk(blk *Block, from, hi int64, last time.Time) {
 	w := walk{from: from}
 	r := b.r
 	unit := int64(1000)
@@ -199,6 +198,9 @@ func (b *Blocks) walk(blk *Block, from int64, last time.Time) {
 	for off < hi {
 		h, err := b.span(blk, off, 16)
 		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) && blk.base+int64(len(blk.Buf)) == off {
+				err = io.EOF // the file shrank to end here, between two records, as ReadPacket sees it
+			}
 			w.err = err
 			break
 		}
@@ -256,9 +258,8 @@ func (b *Blocks) walk(blk *Block, from int64, last time.Time) {
 func (b *Blocks) span(blk *Block, off int64, n int) ([]byte, error) {
 	end := off + int64(n)
 	if have := blk.base + int64(len(blk.Buf)); end > have {
-		if end > b.size {
-			return nil, io.ErrUnexpectedEOF
-		}
+		// past the size at open too, for a record the file was still
+		// being written to then (tcpdump -w): read if it is there now
 		old := len(blk.Buf)
 		blk.Buf = grow(blk.Buf, int(end-have))
 		k, err := b.at.ReadAt(blk.Buf[old:], have)
@@ -340,22 +341,38 @@ func readErr(err error) error {
 	return err
 }
 
-// Tail is the latest timestamp among the records of the file's last block
-// (or of the block before, when the last holds no record start that can be
-// guessed), without reading the rest: where a capture ends, to tell
-// whether files overlap in time. ok is false when none was found.
+// Tail is the latest timestamp among the records at the end of the file,
+// without reading the rest of it: where a capture ends, to tell whether
+// files overlap in time. The last block is guessed and walked to the end,
+// and the guess is taken only if the walk ends exactly there, without an
+// error (else one block more, up to four). ok is false when none was.
 func (b *Blocks) Tail() (last time.Time, ok bool) {
 	var blk Block
 	for k := b.n - 1; k >= max(0, b.n-4); k-- {
-		b.Load(&blk, k)
+		lo, _ := b.bounds(k)
+		blk.k, blk.base, blk.Recs = k, lo, blk.Recs[:0]
+		blk.Buf = grow(blk.Buf[:0], int(b.size-lo))
+		n, _ := b.at.ReadAt(blk.Buf, lo)
+		if int64(n) < b.size-lo {
+			return last, false
+		}
+		from := lo
+		if k > 0 {
+			from = b.guess(blk.Buf, lo)
+		}
+		if from < 0 {
+			continue
+		}
+		b.walk(&blk, from, b.size, b.first)
+		if blk.walk.to != b.size || blk.walk.err != nil || len(blk.Recs) == 0 {
+			continue
+		}
 		for _, r := range blk.Recs {
-			if t := r.CI.Timestamp; !t.IsZero() && t.After(last) {
+			if t := r.CI.Timestamp; t.After(last) {
 				last, ok = t, true
 			}
 		}
-		if ok {
-			return last, true
-		}
+		return last, ok
 	}
 	return last, false
 }

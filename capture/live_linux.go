@@ -304,3 +304,19 @@ func Interfaces() ([]Interface, error) {
 	}
 	return out, nil
 }
+
+// SymmetricFanout reports whether the kernel's PACKET_FANOUT_HASH sends
+// both directions of a connection to the same socket: it does since Linux
+// 4.7 (the fanout hash became the symmetric flow hash); before, a NIC's own
+// hash could split them, and every Tracker would see half of a connection.
+func SymmetricFanout() bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 4 || major == 4 && minor >= 7
+}

@@ -43,3 +43,6 @@ func (l *Live) Close() error { return nil }
 
 // Interfaces fails off Linux.
 func Interfaces() ([]Interface, error) { return nil, errNoLive }
+
+// SymmetricFanout is false off Linux.
+func SymmetricFanout() bool { return false }

@@ -29,16 +29,31 @@ type liveWorker struct {
 	done    chan struct{} // closed when the worker has returned
 }
 
-// ask runs f on w's Tracker, on w's goroutine (or on the caller's once w
-// has returned), and waits for it.
-func (w *liveWorker) ask(f func(*analyze.Tracker)) {
-	ran := make(chan struct{})
-	select {
-	case w.asks <- func(t *analyze.Tracker) { f(t); close(ran) }:
-		<-ran
-	case <-w.done:
-		f(w.tracker)
+// askAll runs f on every worker's Tracker, each on the worker's goroutine
+// (or on the caller's once the worker has returned), all at once: a worker
+// waiting for a packet takes the request within its read timeout, so a
+// round costs one timeout, not one per worker. f is called for one Tracker
+// at a time.
+func askAll(workers []*liveWorker, f func(*analyze.Tracker)) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() {
+			run := func(t *analyze.Tracker) {
+				mu.Lock()
+				defer mu.Unlock()
+				f(t)
+			}
+			ran := make(chan struct{})
+			select {
+			case w.asks <- func(t *analyze.Tracker) { run(t); close(ran) }:
+				<-ran
+			case <-w.done:
+				run(w.tracker)
+			}
+		})
 	}
+	wg.Wait()
 }
 
 // run reads packets until stop is closed (then what the ring holds, for at
@@ -110,26 +125,22 @@ func (ls *liveSession) fanout(ctx context.Context, filter *filter, now func() ti
 	defer second.Stop()
 	counters := func() totals {
 		var v totals
-		for _, w := range workers {
-			w.ask(func(t *analyze.Tracker) {
-				one := ls.counters([]*analyze.Tracker{t})
-				v.open += one.open
-				v.segments += one.segments
-				v.evicted += one.evicted
-			})
-		}
+		askAll(workers, func(t *analyze.Tracker) {
+			segs, evicted := t.Counters()
+			v.open += t.Open()
+			v.segments += segs
+			v.evicted += int64(evicted)
+		})
 		v.capture, v.captureKnown = ls.stats()
 		return v
 	}
 	interim := func() {
 		var open []analyze.Conn
 		var segs int64
-		for _, w := range workers {
-			w.ask(func(t *analyze.Tracker) {
-				open = append(open, t.Snapshot()...)
-				segs += segments(t)
-			})
-		}
+		askAll(workers, func(t *analyze.Tracker) {
+			open = append(open, t.Snapshot()...)
+			segs += segments(t)
+		})
 		analyze.SortConns(open) // as one Tracker's Snapshot is
 		out.totals.Packets = total.Load()
 		out.interim(now(), open, segs)
@@ -145,6 +156,11 @@ func (ls *liveSession) fanout(ctx context.Context, filter *filter, now func() ti
 	for {
 		select {
 		case <-all:
+			select { // a worker that failed last: its error may not have been taken yet
+			case err := <-errs:
+				readErr = err
+			default:
+			}
 			out.totals.Packets = total.Load()
 			if c := ls.cfg.Count; c > 0 {
 				out.totals.Packets = min(out.totals.Packets, c)
@@ -161,9 +177,7 @@ func (ls *liveSession) fanout(ctx context.Context, filter *filter, now func() ti
 			interim()
 		case <-second.C:
 			var cs []analyze.Conn
-			for _, w := range workers {
-				w.ask(func(t *analyze.Tracker) { cs = append(cs, t.Drain()...) })
-			}
+			askAll(workers, func(t *analyze.Tracker) { cs = append(cs, t.Drain()...) })
 			ls.report(cs, counters)
 			memTick()
 			if out.stdoutBroken() {

@@ -171,7 +171,9 @@ func (m *merger) next() *cursor {
 // records come with the error that ends it (io.EOF at a clean end): they
 // are read first.
 func (m *merger) refill(c *cursor) {
-	if !c.ended {
+	// A batch can hold no record and no error: reading past a record over
+	// MaxPacket longer than the batch. Read on until records or the end.
+	for !c.ended {
 		var err error
 		c.buf, c.recs, err = c.f.ReadBatch(c.buf[:0], c.recs[:0], mergeBatch, mergeBytes)
 		c.i = 0

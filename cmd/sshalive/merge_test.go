@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
@@ -202,4 +203,37 @@ func conns(out string) []string {
 		}
 	}
 	return cs
+}
+
+// TestMergedOversized: a merged file with a record over MaxPacket (read
+// past in batches that hold no record) is read on past it, to its end,
+// with its own damage named: its later packets were once dropped without
+// a word.
+func TestMergedOversized(t *testing.T) {
+	src := filepath.Join(pcapDir, "clientalive-chacha.pcap")
+	want, _, _ := sshalive(t, "-r", src, "--json")
+	byDir := split(t, src, 2, func(_ int, seg *analyze.Segment, ok bool) int {
+		if ok && seg.Src.Port() == 22 {
+			return 1
+		}
+		return 0
+	})
+	data, err := os.ReadFile(byDir[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint32(data[16:20], 1<<24) // snap length: 16 MiB
+	first := 24 + 16 + int(binary.LittleEndian.Uint32(data[24+8:]))
+	big := make([]byte, 16+300000)
+	copy(big, data[24:32]) // the first record's timestamp
+	binary.LittleEndian.PutUint32(big[8:], 300000)
+	binary.LittleEndian.PutUint32(big[12:], 300000)
+	patched := append(append(append([]byte{}, data[:first]...), big...), data[first:]...)
+	if err := os.WriteFile(byDir[0], patched, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, stderr, code := sshalive(t, "-r", byDir[0], "-r", byDir[1], "--json")
+	if code != exitPartial || !strings.Contains(stderr, byDir[0]+": skipped 1 packet larger than") || connLines(t, got) != connLines(t, want) {
+		t.Errorf("exit %d, stderr %q, connections equal: %v", code, stderr, connLines(t, got) == connLines(t, want))
+	}
 }

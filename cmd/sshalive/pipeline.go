@@ -54,6 +54,7 @@ type chunk struct {
 	segs      [][]analyze.Segment // per shard, filled by a worker
 	notices   []analyze.Segment   // banners outside the filter, noticed once settled
 	malformed int64               // packets the decoding found malformed
+	redo      bool                // read in blocks: settling changed its records, to decode again
 	decoded   chan struct{}       // closed when segs is final
 	left      atomic.Int32        // shards yet to observe it
 }
@@ -276,35 +277,40 @@ func (d *chunkDecoder) run(p *pipe) {
 
 // runBlocks reads and decodes blocks, and settles them.
 func (d *chunkDecoder) runBlocks(p *pipe, b *capture.Blocks) {
+	var settled []*chunk
 	for c := range p.toWork {
 		b.Load(&c.blk, c.k)
 		d.decode(c)
-		p.settle(c, b, d)
+		settled = p.settle(c, b, settled[:0])
+		for _, c := range settled {
+			if c.redo {
+				d.decode(c) // a wrong guess: outside the lock, the other workers go on
+			}
+			p.settled.Add(int64(len(c.blk.Recs)))
+			p.malformed.Add(c.malformed)
+			d.notice(c)
+			close(c.decoded) // maybe before a block ahead of it: each shard waits for each block in turn
+		}
 	}
 }
 
 // settle settles, in file order, c and the blocks after it that were
-// decoded already: a worker whose block comes early leaves it to be settled
-// with the one before and goes on to the next, instead of waiting. A wrong
-// guess is decoded again here, by the worker that settles it (rare).
-func (p *pipe) settle(c *chunk, b *capture.Blocks, d *chunkDecoder) {
+// decoded already, and returns them (appended to done): a worker whose
+// block comes early leaves it to be settled with the one before and goes
+// on to the next, instead of waiting.
+func (p *pipe) settle(c *chunk, b *capture.Blocks, done []*chunk) []*chunk {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.waiting[c.k] = c
 	for {
 		c, ok := p.waiting[p.next]
 		if !ok {
-			return
+			return done
 		}
 		delete(p.waiting, p.next)
 		p.next++
-		if b.Settle(&c.blk) {
-			d.decode(c)
-		}
-		p.settled.Add(int64(len(c.blk.Recs)))
-		p.malformed.Add(c.malformed)
-		d.notice(c)
-		close(c.decoded)
+		c.redo = b.Settle(&c.blk)
+		done = append(done, c)
 	}
 }
 

@@ -127,6 +127,9 @@ func validate(cfg Config) error {
 	if cfg.Fanout > 64 {
 		return fmt.Errorf("--fanout %d: at most 64 sockets", cfg.Fanout)
 	}
+	if cfg.Fanout > 1 && cfg.Interface != "" && !capture.SymmetricFanout() {
+		return fmt.Errorf("--fanout %d: this kernel's fanout hash may send a connection's two directions to different sockets (symmetric since Linux 4.7): use --fanout 1", cfg.Fanout)
+	}
 	if cfg.Snaplen < 96 || cfg.Snaplen > 262144 {
 		return fmt.Errorf("-s %d: between 96 and 262144 bytes", cfg.Snaplen)
 	}
@@ -305,7 +308,7 @@ func sockets(cfg Config) int {
 	switch {
 	case cfg.Fanout > 0:
 		return cfg.Fanout
-	case cfg.WriteFile != "":
+	case cfg.WriteFile != "" || !capture.SymmetricFanout():
 		return 1
 	}
 	return min(runtime.GOMAXPROCS(0), maxFanout)
