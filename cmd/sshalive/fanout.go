@@ -125,12 +125,7 @@ func (ls *liveSession) fanout(ctx context.Context, filter *filter, now func() ti
 	defer second.Stop()
 	counters := func() totals {
 		var v totals
-		askAll(workers, func(t *analyze.Tracker) {
-			segs, evicted := t.Counters()
-			v.open += t.Open()
-			v.segments += segs
-			v.evicted += int64(evicted)
-		})
+		askAll(workers, v.add)
 		v.capture, v.captureKnown = ls.stats()
 		return v
 	}

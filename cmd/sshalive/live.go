@@ -305,11 +305,16 @@ func (ls *liveSession) stats() (capture.LiveStats, bool) {
 func (ls *liveSession) counters(ts []*analyze.Tracker) totals {
 	var v totals
 	for _, t := range ts {
-		segs, evicted := t.Counters()
-		v.open += t.Open()
-		v.segments += segs
-		v.evicted += int64(evicted)
+		v.add(t)
 	}
 	v.capture, v.captureKnown = ls.stats()
 	return v
+}
+
+// add counts a Tracker's open connections, segments and evictions in v.
+func (v *totals) add(t *analyze.Tracker) {
+	segs, evicted := t.Counters()
+	v.open += t.Open()
+	v.segments += segs
+	v.evicted += int64(evicted)
 }

@@ -61,6 +61,18 @@ func split(t *testing.T, src string, n int, keep func(i int, seg *analyze.Segmen
 	return names
 }
 
+// splitByDirection writes a capture's packets to the server (port 22) and
+// from it into two files, as two captures of one link, one per direction.
+func splitByDirection(t *testing.T, src string) []string {
+	t.Helper()
+	return split(t, src, 2, func(_ int, seg *analyze.Segment, ok bool) int {
+		if ok && seg.Src.Port() == 22 {
+			return 1
+		}
+		return 0
+	})
+}
+
 // packets counts a capture's packets.
 func packets(t *testing.T, name string) int {
 	t.Helper()
@@ -99,12 +111,7 @@ func TestMergedFiles(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("%s: exit %d", name, code)
 		}
-		byDir := split(t, src, 2, func(_ int, seg *analyze.Segment, ok bool) int {
-			if ok && seg.Src.Port() == 22 {
-				return 1
-			}
-			return 0
-		})
+		byDir := splitByDirection(t, src)
 		got, stderr, code := sshalive(t, "-r", byDir[0], "-r", byDir[1], "--json")
 		if code != exitOK || connLines(t, got) != connLines(t, want) || !strings.Contains(stderr, "overlap in time") {
 			t.Errorf("%s split by direction: exit %d, stderr %q, connections equal: %v", name, code, stderr, connLines(t, got) == connLines(t, want))
@@ -134,12 +141,7 @@ func TestMergedFiles(t *testing.T) {
 func TestMergedErrors(t *testing.T) {
 	src := filepath.Join(pcapDir, "clientalive-chacha.pcap")
 	want, _, _ := sshalive(t, "-r", src, "--json")
-	byDir := split(t, src, 2, func(_ int, seg *analyze.Segment, ok bool) int {
-		if ok && seg.Src.Port() == 22 {
-			return 1
-		}
-		return 0
-	})
+	byDir := splitByDirection(t, src)
 	data, err := os.ReadFile(byDir[1])
 	if err != nil {
 		t.Fatal(err)
@@ -212,12 +214,7 @@ func conns(out string) []string {
 func TestMergedOversized(t *testing.T) {
 	src := filepath.Join(pcapDir, "clientalive-chacha.pcap")
 	want, _, _ := sshalive(t, "-r", src, "--json")
-	byDir := split(t, src, 2, func(_ int, seg *analyze.Segment, ok bool) int {
-		if ok && seg.Src.Port() == 22 {
-			return 1
-		}
-		return 0
-	})
+	byDir := splitByDirection(t, src)
 	data, err := os.ReadFile(byDir[0])
 	if err != nil {
 		t.Fatal(err)
