@@ -27,6 +27,7 @@ type liveWorker struct {
 	tracker *analyze.Tracker
 	asks    chan func(*analyze.Tracker)
 	done    chan struct{} // closed when the worker has returned
+	packets atomic.Int64  // read by it, and counted
 }
 
 // askAll runs f on every worker's Tracker, each on the worker's goroutine
@@ -57,9 +58,10 @@ func askAll(workers []*liveWorker, f func(*analyze.Tracker)) {
 }
 
 // run reads packets until stop is closed (then what the ring holds, for at
-// most stopDrain), -c packets were counted across the group, or reading
-// fails.
-func (w *liveWorker) run(stop <-chan struct{}, total *atomic.Int64, count int64, filter *filter, now func() time.Time) error {
+// most stopDrain), -c packets were counted across the group (counted, with
+// -c only, one shared counter: without it, no cache line goes from core to
+// core per packet), or reading fails.
+func (w *liveWorker) run(stop <-chan struct{}, counted *atomic.Int64, count int64, filter *filter, now func() time.Time) error {
 	defer close(w.done)
 	var seg analyze.Segment
 	var stopAt time.Time
@@ -87,9 +89,10 @@ func (w *liveWorker) run(stop <-chan struct{}, total *atomic.Int64, count int64,
 		if err != nil {
 			return err
 		}
-		if n := total.Add(1); count > 0 && n > count {
+		if count > 0 && counted.Add(1) > count {
 			return nil // another worker counted the last one
 		}
+		w.packets.Add(1)
 		if w.dec.Decode(data, ci, &seg) && filter.match(&seg) {
 			w.tracker.Observe(seg)
 		}
@@ -103,15 +106,15 @@ func (ls *liveSession) fanout(ctx context.Context, filter *filter, now func() ti
 	out := ls.out
 	workers := make([]*liveWorker, len(ls.lives))
 	stop := make(chan struct{})
-	running := stop // what the workers watch; stop is nil once closed
-	var total atomic.Int64
+	running := stop          // what the workers watch; stop is nil once closed
+	var counted atomic.Int64 // with -c
 	var wg sync.WaitGroup
 	errs := make(chan error, len(workers))
 	for i, l := range ls.lives {
 		w := &liveWorker{live: l, dec: ls.decs[i], tracker: ls.shards.Trackers[i], asks: make(chan func(*analyze.Tracker)), done: make(chan struct{})}
 		workers[i] = w
 		wg.Go(func() {
-			if err := w.run(running, &total, ls.cfg.Count, filter, now); err != nil {
+			if err := w.run(running, &counted, ls.cfg.Count, filter, now); err != nil {
 				errs <- err
 			}
 		})
@@ -123,6 +126,12 @@ func (ls *liveSession) fanout(ctx context.Context, filter *filter, now func() ti
 	defer stopInterim()
 	second := time.NewTicker(time.Second)
 	defer second.Stop()
+	packets := func() (n int64) {
+		for _, w := range workers {
+			n += w.packets.Load()
+		}
+		return n
+	}
 	counters := func() totals {
 		var v totals
 		askAll(workers, v.add)
@@ -137,7 +146,7 @@ func (ls *liveSession) fanout(ctx context.Context, filter *filter, now func() ti
 			segs += segments(t)
 		})
 		analyze.SortConns(open) // as one Tracker's Snapshot is
-		out.totals.Packets = total.Load()
+		out.totals.Packets = packets()
 		out.interim(now(), open, segs)
 	}
 	var readErr error
@@ -156,10 +165,7 @@ func (ls *liveSession) fanout(ctx context.Context, filter *filter, now func() ti
 				readErr = err
 			default:
 			}
-			out.totals.Packets = total.Load()
-			if c := ls.cfg.Count; c > 0 {
-				out.totals.Packets = min(out.totals.Packets, c)
-			}
+			out.totals.Packets = packets()
 			return readErr
 		case err := <-errs:
 			readErr = err
@@ -179,7 +185,7 @@ func (ls *liveSession) fanout(ctx context.Context, filter *filter, now func() ti
 				halt()
 			}
 		}
-		if c := ls.cfg.Count; c > 0 && total.Load() >= c {
+		if c := ls.cfg.Count; c > 0 && counted.Load() >= c {
 			halt()
 		}
 	}

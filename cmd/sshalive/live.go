@@ -23,10 +23,8 @@ const permissionHint = "no permission to capture: run as root (sudo), or give th
 // the -w file and the metrics server.
 type liveSession struct {
 	cfg     Config
-	lives   []*capture.Live
-	live    *capture.Live // the first: link type, filter, snaplen
+	lives   []*capture.Live // all alike: lives[0] says the link type, filter, snaplen
 	decs    []*capture.Decoder
-	dec     *capture.Decoder // the first's
 	shards  *analyze.Shards
 	save    *capture.Writer
 	metrics *metricsServer
@@ -51,7 +49,7 @@ func openLive(cfg Config, filter *filter, shards *analyze.Shards, out *output) (
 		}
 		return nil, false
 	}
-	ls := &liveSession{cfg: cfg, lives: lives, live: lives[0], shards: shards, out: out}
+	ls := &liveSession{cfg: cfg, lives: lives, shards: shards, out: out}
 	if err := ls.open(); err != nil {
 		out.logger.Print(err)
 		ls.Close()
@@ -68,16 +66,15 @@ func openLive(cfg Config, filter *filter, shards *analyze.Shards, out *output) (
 func (ls *liveSession) open() error {
 	cfg := ls.cfg
 	for range ls.lives {
-		dec, err := capture.NewDecoder(ls.live.LinkType())
+		dec, err := capture.NewDecoder(ls.lives[0].LinkType())
 		if err != nil {
 			return err
 		}
 		ls.decs = append(ls.decs, dec)
 	}
-	ls.dec = ls.decs[0]
 	var err error
 	if cfg.WriteFile != "" {
-		if ls.save, err = capture.CreateFile(cfg.WriteFile, ls.live.LinkType(), ls.live.Snaplen()); err != nil {
+		if ls.save, err = capture.CreateFile(cfg.WriteFile, ls.lives[0].LinkType(), ls.lives[0].Snaplen()); err != nil {
 			return fmt.Errorf("-w %s: %w", cfg.WriteFile, err)
 		}
 	}
@@ -161,7 +158,7 @@ func runLive(ctx context.Context, cfg Config, filter *filter, shards *analyze.Sh
 	if len(ls.lives) > 1 {
 		sockets = fmt.Sprintf(", %d sockets in a fanout group", len(ls.lives))
 	}
-	out.logger.Printf("capturing on %s (%s), snaplen %d%s; Ctrl-C stops and reports", cfg.Interface, ls.live.Filter(), ls.live.Snaplen(), sockets)
+	out.logger.Printf("capturing on %s (%s), snaplen %d%s; Ctrl-C stops and reports", cfg.Interface, ls.lives[0].Filter(), ls.lives[0].Snaplen(), sockets)
 	var readErr error
 	if len(ls.lives) == 1 {
 		readErr = ls.loop(ctx, filter, shards.Trackers[0], now)
@@ -226,7 +223,7 @@ func (ls *liveSession) loop(ctx context.Context, filter *filter, tracker *analyz
 			out.interim(now(), tracker.Snapshot(), segments(tracker))
 		default:
 		}
-		data, ci, err := ls.live.ReadPacket()
+		data, ci, err := ls.lives[0].ReadPacket()
 		if errors.Is(err, capture.ErrTimeout) {
 			if !stopAt.IsZero() {
 				return nil // stopping, and nothing left
@@ -250,7 +247,7 @@ func (ls *liveSession) loop(ctx context.Context, filter *filter, tracker *analyz
 				ls.saveFailed(err)
 			}
 		}
-		if ls.dec.Decode(data, ci, &seg) && filter.match(&seg) {
+		if ls.decs[0].Decode(data, ci, &seg) && filter.match(&seg) {
 			tracker.Observe(seg)
 		}
 		if out.totals.Packets%batchSegments == 0 {

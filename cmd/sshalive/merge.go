@@ -36,34 +36,40 @@ type inputFile struct {
 // after another anyway, opening each when the time comes.
 func plan(names []string) [][]inputFile {
 	files := make([]inputFile, len(names))
+	stdin := slices.Contains(names, "-") // it cannot be looked at twice: the order given
 	for i, n := range names {
 		files[i].name = n
-		if slices.Contains(names, "-") {
-			continue // stdin cannot be looked at twice: the order given
+		if !stdin {
+			files[i].span, files[i].err = capture.SpanOf(n)
 		}
-		files[i].span, files[i].err = capture.SpanOf(n)
 	}
-	if !slices.Contains(names, "-") {
+	if !stdin {
 		slices.SortStableFunc(files, func(a, b inputFile) int { return a.span.First.Compare(b.span.First) })
 	}
 	var groups [][]inputFile
 	var end time.Time // the latest end of the last group; zero: unknown
 	for _, f := range files {
-		last := len(groups) - 1
-		if f.err != nil || f.span.First.IsZero() || last < 0 || groups[last][0].err != nil || groups[last][0].span.First.IsZero() ||
-			!end.IsZero() && !f.span.First.Before(end) || f.span.LinkType != groups[last][0].span.LinkType {
-			groups = append(groups, []inputFile{f})
-			end = f.span.Last
+		if last := len(groups) - 1; last >= 0 && overlaps(groups[last][0], f, end) {
+			groups[last] = append(groups[last], f)
+			if !end.IsZero() && (f.span.Last.IsZero() || f.span.Last.After(end)) {
+				end = f.span.Last // once unknown, it stays unknown
+			}
 			continue
 		}
-		groups[last] = append(groups[last], f)
-		if end.IsZero() || f.span.Last.IsZero() {
-			end = time.Time{}
-		} else if f.span.Last.After(end) {
-			end = f.span.Last
-		}
+		groups = append(groups, []inputFile{f})
+		end = f.span.Last
 	}
 	return groups
+}
+
+// overlaps tells whether f, the next file by first packet, joins the group
+// that first starts and ends at end (zero: unknown, so it may overlap
+// anything after it): both were read, are of one link type, and f starts
+// before the end.
+func overlaps(first, f inputFile, end time.Time) bool {
+	read := func(f inputFile) bool { return f.err == nil && !f.span.First.IsZero() }
+	return read(first) && read(f) && f.span.LinkType == first.span.LinkType &&
+		(end.IsZero() || f.span.First.Before(end))
 }
 
 // merger reads the records of several files of one link type merged by
