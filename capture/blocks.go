@@ -116,13 +116,12 @@ func (b *Blocks) Load(blk *Block, k int) {
 	blk.k, blk.base = k, lo
 	blk.Recs = blk.Recs[:0]
 	blk.Buf = grow(blk.Buf[:0], int(hi-lo)+spare)[:hi-lo] // with room for the record it ends inside
-	n, err := b.at.ReadAt(blk.Buf, lo)
+	n, _ := b.at.ReadAt(blk.Buf, lo)
 	blk.Buf = blk.Buf[:n]
-	if n < int(hi-lo) { // the file shrank under us: Settle walks what is there
-		blk.walk = walk{from: -1, err: readErr(err)}
-		return
+	blk.walk = walk{from: -1} // no guess: Settle walks it from where the block before ended
+	if n < int(hi-lo) {
+		return // the file shrank under us: Settle walks what is there
 	}
-	blk.walk = walk{from: -1}
 	switch {
 	case k == 0:
 		b.walk(blk, lo, hi, b.first)

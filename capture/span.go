@@ -12,6 +12,7 @@ import (
 type Span struct {
 	First, Last time.Time // Last is zero when unknown (pcapng, gzip, stdin)
 	LinkType    layers.LinkType
+	Size        int64 // bytes (compressed ones for gzip)
 }
 
 // SpanOf opens name to read its span. The error is OpenFile's, or the
@@ -22,7 +23,8 @@ func SpanOf(name string) (Span, error) {
 		return Span{}, err
 	}
 	defer f.Close()
-	s := Span{LinkType: f.LinkType()}
+	_, size := f.Progress()
+	s := Span{LinkType: f.LinkType(), Size: size}
 	if b := f.Blocks(64 << 10); b != nil {
 		s.Last, _ = b.Tail()
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -108,9 +107,7 @@ const (
 func newMerger(files []inputFile) *merger {
 	m := &merger{pending: files}
 	for _, f := range files {
-		if fi, err := os.Stat(f.name); err == nil {
-			m.size += fi.Size()
-		}
+		m.size += f.span.Size
 	}
 	return m
 }

@@ -81,7 +81,7 @@ func readFile(ctx context.Context, name string, stdin io.Reader, filter *filter,
 		case blocks.Done() && blocks.Err() != io.EOF:
 			err = blocks.Err()
 		case !blocks.Done() && err == nil:
-			err = fmt.Errorf("%w after packet %d: the rest of the file was not read", errInterrupted, res.packets)
+			err = interruptedAfter(res.packets)
 		}
 	}
 	return res, err
@@ -367,7 +367,7 @@ func (r *chunkReader) fill(c *chunk) {
 	b := &c.blk
 	b.Buf, b.Recs, c.err = b.Buf[:0], b.Recs[:0], nil
 	if r.ctx.Err() != nil {
-		c.err = fmt.Errorf("%w after packet %d: the rest of the file was not read", errInterrupted, r.total)
+		c.err = interruptedAfter(r.total)
 		return
 	}
 	maxRecs := chunkRecords
@@ -387,4 +387,10 @@ func (r *chunkReader) fill(c *chunk) {
 		read, size := r.src.Progress()
 		r.progress.update(read, size, r.total)
 	}
+}
+
+// interruptedAfter is the error of a read stopped by an interrupt after
+// n packets.
+func interruptedAfter(n int64) error {
+	return fmt.Errorf("%w after packet %d: the rest of the file was not read", errInterrupted, n)
 }
